@@ -1,0 +1,171 @@
+//! DNS vocabulary shared by the evaluator, the policy decision and the linter.
+//!
+//! The engine never talks to the network: it hands out [`Lookup`]s and takes back
+//! [`Answer`]s. Callers that already hold raw DNS messages (a C resolver's
+//! `res_query()` buffer, a DNS-over-HTTPS body) use [`wire`] to encode queries and
+//! decode responses instead.
+
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+pub mod wire;
+
+/// Identifies one lookup handed out by an engine; answers are matched by it.
+///
+/// Ids are unique within one evaluation and small, so a C caller can use them
+/// as DNS message ids or array indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LookupId(pub u32);
+
+impl fmt::Display for LookupId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// The record types SPF evaluation needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive] // SPF may one day ask for more (e.g. HTTPS records for DoH discovery).
+pub enum QueryType {
+    /// IPv4 addresses.
+    A,
+    /// IPv6 addresses.
+    Aaaa,
+    /// Mail exchangers.
+    Mx,
+    /// Text records (SPF records live here).
+    Txt,
+    /// Reverse-DNS names.
+    Ptr,
+}
+
+impl QueryType {
+    /// The DNS TYPE code (RFC 1035, RFC 3596).
+    pub fn code(self) -> u16 {
+        match self {
+            QueryType::A => 1,
+            QueryType::Aaaa => 28,
+            QueryType::Mx => 15,
+            QueryType::Txt => 16,
+            QueryType::Ptr => 12,
+        }
+    }
+
+    /// The mnemonic as written in zone files (`A`, `AAAA`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueryType::A => "A",
+            QueryType::Aaaa => "AAAA",
+            QueryType::Mx => "MX",
+            QueryType::Txt => "TXT",
+            QueryType::Ptr => "PTR",
+        }
+    }
+}
+
+impl fmt::Display for QueryType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One DNS question the caller must answer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Lookup {
+    /// Pass this back with the answer.
+    pub id: LookupId,
+    /// Fully qualified name without the trailing dot, ASCII, at most 253 octets.
+    pub name: String,
+    /// What to ask for.
+    pub qtype: QueryType,
+}
+
+impl fmt::Display for Lookup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.id, self.name, self.qtype)
+    }
+}
+
+/// One resource record of an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive] // more record types may be supplied in later versions.
+pub enum Rdata {
+    /// An `A` record.
+    A(Ipv4Addr),
+    /// An `AAAA` record.
+    Aaaa(Ipv6Addr),
+    /// An `MX` record.
+    Mx {
+        /// Preference (lower is preferred; SPF ignores it but keeps it for traces).
+        preference: u16,
+        /// Exchange host name, without the trailing dot.
+        exchange: String,
+    },
+    /// A `TXT` record: its character-strings joined without separators, as bytes
+    /// (DNS does not promise ASCII or UTF-8).
+    Txt(Vec<u8>),
+    /// A `PTR` record's target name, without the trailing dot.
+    Ptr(String),
+}
+
+impl fmt::Display for Rdata {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rdata::A(a) => write!(f, "A {a}"),
+            Rdata::Aaaa(a) => write!(f, "AAAA {a}"),
+            Rdata::Mx {
+                preference,
+                exchange,
+            } => write!(f, "MX {preference} {exchange}"),
+            Rdata::Txt(t) => write!(f, "TXT \"{}\"", t.escape_ascii()),
+            Rdata::Ptr(p) => write!(f, "PTR {p}"),
+        }
+    }
+}
+
+/// What a resolver said about one [`Lookup`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Answer {
+    /// NOERROR. An empty list is "no data" (the name exists, the type does not),
+    /// which SPF counts as a void lookup. Records of other types are ignored.
+    Records(Vec<Rdata>),
+    /// NXDOMAIN: the name does not exist.
+    NxDomain,
+    /// Timeout, SERVFAIL, REFUSED, a malformed message: SPF's temperror.
+    TempFail(String),
+}
+
+impl Answer {
+    /// Shorthand for a temporary failure with a reason.
+    pub fn temp_fail(reason: impl Into<String>) -> Self {
+        Answer::TempFail(reason.into())
+    }
+
+    /// True for NXDOMAIN and for an empty NOERROR answer (RFC 7208 §4.6.4).
+    pub fn is_void(&self) -> bool {
+        match self {
+            Answer::Records(r) => r.is_empty(),
+            Answer::NxDomain => true,
+            Answer::TempFail(_) => false,
+        }
+    }
+}
+
+impl fmt::Display for Answer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Answer::Records(r) if r.is_empty() => f.write_str("NODATA"),
+            Answer::Records(r) => {
+                for (i, rr) in r.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{rr}")?;
+                }
+                Ok(())
+            }
+            Answer::NxDomain => f.write_str("NXDOMAIN"),
+            Answer::TempFail(why) => write!(f, "TEMPFAIL ({why})"),
+        }
+    }
+}
