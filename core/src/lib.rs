@@ -7,3 +7,5 @@
 #![warn(missing_docs)]
 
 pub mod dns;
+pub mod macros;
+pub mod record;

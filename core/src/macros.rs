@@ -1,0 +1,588 @@
+//! Macro-strings (RFC 7208 §7): their grammar, and expansion against a request.
+//!
+//! A [`MacroString`] is validated once when a record is parsed and then walked as
+//! [`Piece`]s without allocating. [`expand`] turns it into text for a DNS name or an
+//! explanation.
+
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
+use std::net::IpAddr;
+
+use crate::record::ParseErrorKind;
+
+/// A validated macro-string, borrowed from the record text or owned.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MacroString<'a>(Cow<'a, str>);
+
+impl<'a> MacroString<'a> {
+    /// Validates `text` as a macro-string. `in_exp_text` allows the `c`, `r` and `t`
+    /// letters, which RFC 7208 permits only in explanation text.
+    ///
+    /// ```
+    /// use spfgate::macros::MacroString;
+    /// assert!(MacroString::parse("%{ir}.%{v}._spf.%{d}", false).is_ok());
+    /// assert!(MacroString::parse("%{c}.example", false).is_err());
+    /// ```
+    pub fn parse(text: &'a str, in_exp_text: bool) -> Result<Self, (ParseErrorKind, usize, usize)> {
+        validate(text, in_exp_text)?;
+        Ok(MacroString(Cow::Borrowed(text)))
+    }
+
+    /// The text as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Walks the literal text and macros.
+    pub fn pieces(&self) -> Pieces<'_> {
+        Pieces { rest: &self.0 }
+    }
+
+    /// True when the string contains no macro at all (its expansion is itself).
+    pub fn is_literal(&self) -> bool {
+        !self.0.contains('%')
+    }
+
+    /// True when any macro uses `letter` (case-insensitive).
+    pub fn uses(&self, letter: MacroLetter) -> bool {
+        self.pieces()
+            .any(|p| matches!(p, Piece::Macro(m) if m.letter == letter))
+    }
+
+    /// Detaches from the record text.
+    pub fn into_owned(self) -> MacroString<'static> {
+        MacroString(Cow::Owned(self.0.into_owned()))
+    }
+}
+
+impl fmt::Display for MacroString<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The macro letters of RFC 7208 §7.2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive] // a future SPF revision could add letters.
+pub enum MacroLetter {
+    /// `s`: the sender, `local-part@domain`.
+    Sender,
+    /// `l`: the sender's local-part.
+    LocalPart,
+    /// `o`: the sender's domain.
+    SenderDomain,
+    /// `d`: the domain being checked.
+    Domain,
+    /// `i`: the client IP (dotted quad, or dotted nibbles for IPv6).
+    Ip,
+    /// `p`: the validated reverse-DNS name of the client, or `unknown`.
+    ValidatedName,
+    /// `v`: `in-addr` for IPv4, `ip6` for IPv6.
+    IpVersion,
+    /// `h`: the HELO/EHLO name.
+    Helo,
+    /// `c`: the client IP in readable form (explanation text only).
+    ClientIp,
+    /// `r`: the receiving host's name (explanation text only).
+    Receiver,
+    /// `t`: the current time in seconds since the epoch (explanation text only).
+    Timestamp,
+}
+
+impl MacroLetter {
+    fn from_ascii(c: u8) -> Option<(Self, bool)> {
+        let letter = match c.to_ascii_lowercase() {
+            b's' => Self::Sender,
+            b'l' => Self::LocalPart,
+            b'o' => Self::SenderDomain,
+            b'd' => Self::Domain,
+            b'i' => Self::Ip,
+            b'p' => Self::ValidatedName,
+            b'v' => Self::IpVersion,
+            b'h' => Self::Helo,
+            b'c' => Self::ClientIp,
+            b'r' => Self::Receiver,
+            b't' => Self::Timestamp,
+            _ => return None,
+        };
+        Some((letter, c.is_ascii_uppercase()))
+    }
+
+    fn exp_only(self) -> bool {
+        matches!(self, Self::ClientIp | Self::Receiver | Self::Timestamp)
+    }
+}
+
+/// One `%{...}` expansion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Macro<'a> {
+    /// Which value.
+    pub letter: MacroLetter,
+    /// Upper-case letter: URL-escape the result.
+    pub url_escape: bool,
+    /// Keep only this many right-hand parts.
+    pub digits: Option<u32>,
+    /// Reverse the parts first.
+    pub reverse: bool,
+    /// Characters that split the value into parts (`.` when empty).
+    pub delimiters: &'a str,
+}
+
+/// A piece of a macro-string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// Text copied as is.
+    Literal(&'a str),
+    /// `%%`, `%_` or `%-`, with the text each stands for (`%`, space, `%20`).
+    Escape(&'static str),
+    /// A `%{...}` macro.
+    Macro(Macro<'a>),
+}
+
+/// Iterator over the [`Piece`]s of a validated macro-string.
+#[derive(Debug, Clone)]
+pub struct Pieces<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = Piece<'a>;
+
+    fn next(&mut self) -> Option<Piece<'a>> {
+        let rest = self.rest;
+        if rest.is_empty() {
+            return None;
+        }
+        let bytes = rest.as_bytes();
+        if bytes[0] != b'%' {
+            let end = rest.find('%').unwrap_or(rest.len());
+            self.rest = &rest[end..];
+            return Some(Piece::Literal(&rest[..end]));
+        }
+        // Validated input: `%` is followed by `%`, `_`, `-` or `{...}`.
+        let escape = match bytes.get(1) {
+            Some(b'%') => "%",
+            Some(b'_') => " ",
+            Some(b'-') => "%20",
+            _ => {
+                let close = rest.find('}').unwrap_or(rest.len() - 1);
+                self.rest = &rest[close + 1..];
+                return Some(Piece::Macro(parse_macro_body(&rest[2..close])));
+            }
+        };
+        self.rest = &rest[2..];
+        Some(Piece::Escape(escape))
+    }
+}
+
+/// Parses the inside of a validated `%{...}`.
+fn parse_macro_body(body: &str) -> Macro<'_> {
+    let b = body.as_bytes();
+    let (letter, url_escape) = MacroLetter::from_ascii(b[0]).unwrap_or((MacroLetter::Domain, false));
+    let mut i = 1;
+    let mut digits: Option<u32> = None;
+    while i < b.len() && b[i].is_ascii_digit() {
+        let d = u32::from(b[i] - b'0');
+        digits = Some(digits.unwrap_or(0).saturating_mul(10).saturating_add(d));
+        i += 1;
+    }
+    let reverse = i < b.len() && b[i].eq_ignore_ascii_case(&b'r');
+    if reverse {
+        i += 1;
+    }
+    Macro {
+        letter,
+        url_escape,
+        digits,
+        reverse,
+        delimiters: &body[i..],
+    }
+}
+
+fn is_delimiter(c: u8) -> bool {
+    matches!(c, b'.' | b'-' | b'+' | b',' | b'/' | b'_' | b'=')
+}
+
+/// Checks the macro-string grammar; errors carry (kind, offset, length) within `text`.
+fn validate(text: &str, in_exp_text: bool) -> Result<(), (ParseErrorKind, usize, usize)> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c != b'%' {
+            // Explanation text allows spaces; record terms never contain them.
+            if !(0x21..=0x7e).contains(&c) && !(in_exp_text && c == b' ') {
+                let kind = if c.is_ascii() {
+                    ParseErrorKind::ControlCharacter { byte: c }
+                } else {
+                    ParseErrorKind::NonAscii { byte: c }
+                };
+                return Err((kind, i, 1));
+            }
+            i += 1;
+            continue;
+        }
+        match b.get(i + 1) {
+            Some(b'%' | b'_' | b'-') => i += 2,
+            Some(b'{') => i = validate_macro(b, i, in_exp_text)?,
+            _ => return Err((ParseErrorKind::InvalidMacro, i, b.len().min(i + 2) - i)),
+        }
+    }
+    Ok(())
+}
+
+/// Validates `%{letter digits [r] delimiters}` starting at `start`; returns the index after `}`.
+fn validate_macro(
+    b: &[u8],
+    start: usize,
+    in_exp_text: bool,
+) -> Result<usize, (ParseErrorKind, usize, usize)> {
+    let mut i = start + 2;
+    let Some(&c) = b.get(i) else {
+        return Err((ParseErrorKind::InvalidMacro, start, b.len() - start));
+    };
+    let Some((letter, _)) = MacroLetter::from_ascii(c) else {
+        return Err((
+            ParseErrorKind::InvalidMacroLetter { letter: c as char },
+            i,
+            1,
+        ));
+    };
+    if letter.exp_only() && !in_exp_text {
+        return Err((
+            ParseErrorKind::MacroLetterOnlyInExp {
+                letter: c as char,
+            },
+            i,
+            1,
+        ));
+    }
+    i += 1;
+    let digits_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    if i > digits_start && b[digits_start..i].iter().all(|&d| d == b'0') {
+        return Err((ParseErrorKind::ZeroMacroDigits, digits_start, i - digits_start));
+    }
+    if i < b.len() && b[i].eq_ignore_ascii_case(&b'r') {
+        i += 1;
+    }
+    while i < b.len() && is_delimiter(b[i]) {
+        i += 1;
+    }
+    if b.get(i) != Some(&b'}') {
+        let len = if i < b.len() { 1 } else { 0 };
+        return Err((ParseErrorKind::InvalidMacro, i, len));
+    }
+    Ok(i + 1)
+}
+
+/// The values macros expand to, for one check.
+#[derive(Debug, Clone, Copy)]
+pub struct MacroVars<'a> {
+    /// `s`: `local@domain` (for a null sender, `postmaster@helo`).
+    pub sender: &'a str,
+    /// `l`.
+    pub local_part: &'a str,
+    /// `o`.
+    pub sender_domain: &'a str,
+    /// `d`: the domain whose record is being evaluated.
+    pub domain: &'a str,
+    /// `i`, `c`, `v`.
+    pub ip: IpAddr,
+    /// `p`: `None` when not yet validated (expanding then yields `unknown`).
+    pub validated_name: Option<&'a str>,
+    /// `h`.
+    pub helo: &'a str,
+    /// `r`.
+    pub receiver: &'a str,
+    /// `t`.
+    pub timestamp: u64,
+}
+
+/// What the expansion is for: it sets the size rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A DNS name: truncated from the left to 253 octets by whole labels (RFC 7208 §7.3).
+    DomainName,
+    /// Explanation text: capped at [`MAX_EXPLANATION`] bytes.
+    Explanation,
+}
+
+/// Longest explanation text produced; it ends up in one SMTP reply line.
+pub const MAX_EXPLANATION: usize = 2048;
+
+/// Bound on work space while expanding a domain name; only the last 253 octets survive.
+const DOMAIN_WINDOW: usize = 1024;
+
+/// Expands `ms` against `vars`.
+///
+/// ```
+/// use spfgate::macros::{expand, MacroString, MacroVars, Target};
+/// let vars = MacroVars {
+///     sender: "strong-bad@email.example.com", local_part: "strong-bad",
+///     sender_domain: "email.example.com", domain: "email.example.com",
+///     ip: "192.0.2.3".parse().unwrap(), validated_name: None,
+///     helo: "mx.example.org", receiver: "mx.example.net", timestamp: 0,
+/// };
+/// let ms = MacroString::parse("%{ir}.%{v}._spf.%{d2}", false).unwrap();
+/// assert_eq!(expand(&ms, &vars, Target::DomainName), "3.2.0.192.in-addr._spf.example.com");
+/// ```
+pub fn expand(ms: &MacroString<'_>, vars: &MacroVars<'_>, target: Target) -> String {
+    let mut out = String::with_capacity(ms.as_str().len() + 32);
+    for piece in ms.pieces() {
+        match piece {
+            Piece::Literal(s) => out.push_str(s),
+            Piece::Escape(s) => out.push_str(s),
+            Piece::Macro(m) => expand_macro(&m, vars, &mut out),
+        }
+        match target {
+            Target::DomainName if out.len() > 2 * DOMAIN_WINDOW => {
+                out.drain(..out.len() - DOMAIN_WINDOW);
+            }
+            Target::Explanation if out.len() > MAX_EXPLANATION => {
+                let mut cut = MAX_EXPLANATION;
+                while !out.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                out.truncate(cut);
+                return out;
+            }
+            _ => {}
+        }
+    }
+    if target == Target::DomainName {
+        truncate_domain(&mut out);
+    }
+    out
+}
+
+/// Removes whole labels from the left until at most 253 octets remain.
+fn truncate_domain(name: &mut String) {
+    // A trailing dot does not count towards the 253.
+    let limit = if name.ends_with('.') { 254 } else { 253 };
+    if name.len() <= limit {
+        return;
+    }
+    let excess = name.len() - limit;
+    let cut = match name[excess..].find('.') {
+        // The label starting at `excess` may be partial; drop through its dot,
+        // unless `excess` itself sits right after a dot (a clean label start).
+        Some(_) if name.as_bytes()[excess - 1] == b'.' => excess,
+        Some(pos) => excess + pos + 1,
+        None => name.len(),
+    };
+    name.drain(..cut);
+}
+
+fn expand_macro(m: &Macro<'_>, vars: &MacroVars<'_>, out: &mut String) {
+    let mut scratch = String::new();
+    let value: &str = match m.letter {
+        MacroLetter::Sender => vars.sender,
+        MacroLetter::LocalPart => vars.local_part,
+        MacroLetter::SenderDomain => vars.sender_domain,
+        MacroLetter::Domain => vars.domain,
+        MacroLetter::Helo => vars.helo,
+        MacroLetter::Receiver => vars.receiver,
+        MacroLetter::ValidatedName => vars.validated_name.unwrap_or("unknown"),
+        MacroLetter::IpVersion => match vars.ip {
+            IpAddr::V4(_) => "in-addr",
+            IpAddr::V6(_) => "ip6",
+        },
+        MacroLetter::Ip => {
+            write_dotted_ip(vars.ip, &mut scratch);
+            &scratch
+        }
+        MacroLetter::ClientIp => {
+            let _ = write!(scratch, "{}", vars.ip);
+            &scratch
+        }
+        MacroLetter::Timestamp => {
+            let _ = write!(scratch, "{}", vars.timestamp);
+            &scratch
+        }
+    };
+    let start = out.len();
+    transform(value, m, out);
+    if m.url_escape {
+        let escaped = url_escape(&out[start..]);
+        out.truncate(start);
+        out.push_str(&escaped);
+    }
+}
+
+/// `i`: IPv4 as a dotted quad, IPv6 as 32 dot-separated nibbles (RFC 7208 §7.3).
+pub(crate) fn write_dotted_ip(ip: IpAddr, out: &mut String) {
+    match ip {
+        IpAddr::V4(v4) => {
+            let _ = write!(out, "{v4}");
+        }
+        IpAddr::V6(v6) => {
+            for (i, byte) in v6.octets().iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                let _ = write!(out, "{:x}.{:x}", byte >> 4, byte & 0xf);
+            }
+        }
+    }
+}
+
+/// Splits on the delimiters, optionally reverses, keeps the right-hand `digits` parts,
+/// and joins with dots.
+fn transform(value: &str, m: &Macro<'_>, out: &mut String) {
+    if m.digits.is_none() && !m.reverse && (m.delimiters.is_empty() || m.delimiters == ".") {
+        out.push_str(value);
+        return;
+    }
+    let delims = if m.delimiters.is_empty() {
+        "."
+    } else {
+        m.delimiters
+    };
+    let parts: Vec<&str> = value
+        .split(|c: char| c.is_ascii() && delims.as_bytes().contains(&(c as u8)))
+        .collect();
+    let keep = m.digits.map_or(parts.len(), |d| (d as usize).min(parts.len()));
+    let mut first = true;
+    let mut push = |p: &str, out: &mut String| {
+        if !first {
+            out.push('.');
+        }
+        first = false;
+        out.push_str(p);
+    };
+    if m.reverse {
+        for p in parts.iter().rev().skip(parts.len() - keep) {
+            push(p, out);
+        }
+    } else {
+        for p in &parts[parts.len() - keep..] {
+            push(p, out);
+        }
+    }
+}
+
+/// URL-escapes everything but RFC 3986 unreserved characters.
+fn url_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> MacroVars<'static> {
+        MacroVars {
+            sender: "strong-bad@email.example.com",
+            local_part: "strong-bad",
+            sender_domain: "email.example.com",
+            domain: "email.example.com",
+            ip: "192.0.2.3".parse().unwrap(),
+            validated_name: None,
+            helo: "mx.example.org",
+            receiver: "mx.example.net",
+            timestamp: 1_700_000_000,
+        }
+    }
+
+    fn exp(text: &str, target: Target) -> String {
+        let ms = MacroString::parse(text, target == Target::Explanation).unwrap();
+        expand(&ms, &vars(), target)
+    }
+
+    #[test]
+    fn rfc_7208_section_7_4_examples() {
+        let d = Target::DomainName;
+        assert_eq!(exp("%{s}", d), "strong-bad@email.example.com");
+        assert_eq!(exp("%{o}", d), "email.example.com");
+        assert_eq!(exp("%{d}", d), "email.example.com");
+        assert_eq!(exp("%{d4}", d), "email.example.com");
+        assert_eq!(exp("%{d3}", d), "email.example.com");
+        assert_eq!(exp("%{d2}", d), "example.com");
+        assert_eq!(exp("%{d1}", d), "com");
+        assert_eq!(exp("%{dr}", d), "com.example.email");
+        assert_eq!(exp("%{d2r}", d), "example.email");
+        assert_eq!(exp("%{l}", d), "strong-bad");
+        assert_eq!(exp("%{l-}", d), "strong.bad");
+        assert_eq!(exp("%{lr}", d), "strong-bad");
+        assert_eq!(exp("%{lr-}", d), "bad.strong");
+        assert_eq!(exp("%{l1r-}", d), "strong");
+        assert_eq!(
+            exp("%{ir}.%{v}._spf.%{d2}", d),
+            "3.2.0.192.in-addr._spf.example.com"
+        );
+        assert_eq!(
+            exp("%{lr-}.lp._spf.%{d2}", d),
+            "bad.strong.lp._spf.example.com"
+        );
+        assert_eq!(
+            exp("%{ir}.%{v}.%{l1r-}.lp._spf.%{d2}", d),
+            "3.2.0.192.in-addr.strong.lp._spf.example.com"
+        );
+        assert_eq!(
+            exp("%{d2}.trusted-domains.example.net", d),
+            "example.com.trusted-domains.example.net"
+        );
+    }
+
+    #[test]
+    fn ipv6_nibbles_and_escapes() {
+        let mut v = vars();
+        v.ip = "2001:db8::cb01".parse().unwrap();
+        let ms = MacroString::parse("%{ir}.%{v}._spf.%{d2}", false).unwrap();
+        assert_eq!(
+            expand(&ms, &v, Target::DomainName),
+            "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6._spf.example.com"
+        );
+        assert_eq!(exp("a%%b%_c%-d", Target::Explanation), "a%b c%20d");
+        assert_eq!(
+            exp("%{S}", Target::Explanation),
+            "strong-bad%40email.example.com"
+        );
+        assert_eq!(exp("%{c} at %{t}", Target::Explanation), "192.0.2.3 at 1700000000");
+        assert_eq!(exp("%{p}", Target::DomainName), "unknown");
+    }
+
+    #[test]
+    fn grammar_errors() {
+        let kind = |s| MacroString::parse(s, false).unwrap_err().0;
+        assert_eq!(kind("%"), ParseErrorKind::InvalidMacro);
+        assert_eq!(kind("%x"), ParseErrorKind::InvalidMacro);
+        assert_eq!(kind("%{d"), ParseErrorKind::InvalidMacro);
+        assert_eq!(kind("%{d0}"), ParseErrorKind::ZeroMacroDigits);
+        assert_eq!(kind("%{q}"), ParseErrorKind::InvalidMacroLetter { letter: 'q' });
+        assert_eq!(kind("%{t}"), ParseErrorKind::MacroLetterOnlyInExp { letter: 't' });
+        assert_eq!(kind("%{d2r+-x}"), ParseErrorKind::InvalidMacro);
+        assert!(MacroString::parse("%{d2r+-./_=,}", false).is_ok());
+        assert!(MacroString::parse("%{R} %{C}", true).is_ok());
+    }
+
+    #[test]
+    fn long_names_are_truncated_by_labels() {
+        let mut v = vars();
+        let long = format!("{}.example.com", "abcdefghi.".repeat(40));
+        v.domain = &long;
+        let ms = MacroString::parse("%{d}", false).unwrap();
+        let out = expand(&ms, &v, Target::DomainName);
+        assert!(out.len() <= 253);
+        assert!(out.ends_with(".example.com"));
+        assert!(out.starts_with("abcdefghi."));
+        // Hostile sizes stay bounded.
+        let big = "%{s}".repeat(5000);
+        v.sender = "x";
+        let ms = MacroString::parse(&big, false).unwrap();
+        assert!(expand(&ms, &v, Target::DomainName).len() <= 253);
+        let ms = MacroString::parse(&big, true).unwrap();
+        assert!(expand(&ms, &v, Target::Explanation).len() <= MAX_EXPLANATION);
+    }
+}

@@ -1,0 +1,171 @@
+//! Parse errors that point at the offending byte.
+
+use std::fmt;
+
+/// What was wrong with a record, without position information.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive] // new checks may add kinds; match with a wildcard arm.
+pub enum ParseErrorKind {
+    /// The text does not start with `v=spf1` followed by a space or the end.
+    NotSpf,
+    /// A byte outside printable ASCII (RFC 7208 records are ASCII only).
+    NonAscii {
+        /// The byte found.
+        byte: u8,
+    },
+    /// A control character such as TAB, CR or LF.
+    ControlCharacter {
+        /// The byte found.
+        byte: u8,
+    },
+    /// A term name that is neither a mechanism nor `name=` modifier syntax.
+    UnknownMechanism {
+        /// The name as written.
+        name: String,
+    },
+    /// A mechanism carries something it does not take (`all:x`, `ptr/24`, `ip4` without `:`).
+    UnexpectedArgument,
+    /// A mechanism or modifier that needs a domain has none (`include:`).
+    MissingDomain,
+    /// The domain does not end in `.toplabel` or a macro (`include:example`).
+    InvalidDomainEnd,
+    /// A `%` that does not start `%{...}`, `%%`, `%_` or `%-`.
+    InvalidMacro,
+    /// A macro letter outside `s l o d i p h v c r t`.
+    InvalidMacroLetter {
+        /// The letter found.
+        letter: char,
+    },
+    /// `%{c}`, `%{r}` or `%{t}` outside explanation text.
+    MacroLetterOnlyInExp {
+        /// The letter found.
+        letter: char,
+    },
+    /// The transformer digit count is zero (`%{d0}`).
+    ZeroMacroDigits,
+    /// A CIDR length above the family's maximum.
+    CidrTooLong {
+        /// The length written.
+        length: u32,
+        /// 32 or 128.
+        max: u8,
+    },
+    /// A CIDR length that is empty, not decimal, or has a leading zero.
+    InvalidCidr,
+    /// An `ip4:` address that is not a dotted quad of 0–255 without leading zeros.
+    InvalidIp4,
+    /// An `ip6:` address that is not an RFC 4291 text form.
+    InvalidIp6,
+    /// A second `redirect=` or `exp=` modifier.
+    DuplicateModifier {
+        /// `redirect` or `exp`.
+        name: &'static str,
+    },
+    /// A modifier value that is not a valid macro-string.
+    InvalidModifierValue,
+}
+
+impl fmt::Display for ParseErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotSpf => f.write_str("not an SPF record: expected `v=spf1` followed by a space"),
+            Self::NonAscii { byte } => {
+                write!(f, "non-ASCII byte 0x{byte:02x}; SPF records are ASCII only")
+            }
+            Self::ControlCharacter { byte: b'\t' } => {
+                f.write_str("TAB is not allowed; separate terms with spaces")
+            }
+            Self::ControlCharacter { byte } => write!(f, "control character 0x{byte:02x}"),
+            Self::UnknownMechanism { name } => write!(
+                f,
+                "unknown mechanism `{name}`; expected all, include, a, mx, ptr, ip4, ip6, exists or name=value"
+            ),
+            Self::UnexpectedArgument => f.write_str("this mechanism does not take that argument"),
+            Self::MissingDomain => f.write_str("a domain is required here"),
+            Self::InvalidDomainEnd => f.write_str(
+                "the domain must end in a top-level label with a letter (like `.com`) or in a macro",
+            ),
+            Self::InvalidMacro => f.write_str("`%` must start `%{letter}`, `%%`, `%_` or `%-`"),
+            Self::InvalidMacroLetter { letter } => write!(
+                f,
+                "unknown macro letter `{letter}`; expected one of s l o d i p h v (c r t in exp text)"
+            ),
+            Self::MacroLetterOnlyInExp { letter } => {
+                write!(f, "macro letter `{letter}` is allowed only in explanation text")
+            }
+            Self::ZeroMacroDigits => f.write_str("a macro's digit count must not be zero"),
+            Self::CidrTooLong { length, max } => {
+                write!(f, "CIDR length {length} is above {max}")
+            }
+            Self::InvalidCidr => {
+                f.write_str("expected a CIDR length: decimal digits without a leading zero")
+            }
+            Self::InvalidIp4 => f.write_str(
+                "expected an IPv4 address: four numbers 0–255 without leading zeros, like 192.0.2.1",
+            ),
+            Self::InvalidIp6 => f.write_str("expected an IPv6 address, like 2001:db8::1"),
+            Self::DuplicateModifier { name } => {
+                write!(f, "`{name}=` may appear only once")
+            }
+            Self::InvalidModifierValue => f.write_str("invalid modifier value"),
+        }
+    }
+}
+
+/// A record that failed to parse: what, where, and the term it was in.
+///
+/// `Display` reads like `ip4:192.0.2.0/33 — CIDR length 33 is above 32 (byte 21)`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ParseError {
+    kind: ParseErrorKind,
+    offset: usize,
+    len: usize,
+    term: String,
+}
+
+impl ParseError {
+    pub(crate) fn new(kind: ParseErrorKind, offset: usize, len: usize, term: &str) -> Self {
+        // Keep the quoted term short and printable: errors end up in SMTP replies and logs.
+        let term: String = term.chars().take(64).collect();
+        Self {
+            kind,
+            offset,
+            len,
+            term,
+        }
+    }
+
+    /// What was wrong.
+    pub fn kind(&self) -> &ParseErrorKind {
+        &self.kind
+    }
+
+    /// Byte offset of the problem in the parsed text (0-based).
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// Length in bytes of the offending text (at least 1 unless the input ended early).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when the error points at the end of the input rather than at bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The term the error is in (escaped, at most 64 characters), empty for record-level errors.
+    pub fn term(&self) -> &str {
+        &self.term
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.term.is_empty() {
+            write!(f, "{} — ", self.term.escape_default())?;
+        }
+        write!(f, "{} (byte {})", self.kind, self.offset)
+    }
+}
