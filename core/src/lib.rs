@@ -9,3 +9,5 @@
 pub mod dns;
 pub mod macros;
 pub mod record;
+pub mod eval;
+pub mod zone;

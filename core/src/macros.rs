@@ -413,6 +413,9 @@ fn expand_macro(m: &Macro<'_>, vars: &MacroVars<'_>, out: &mut String) {
 }
 
 /// `i`: IPv4 as a dotted quad, IPv6 as 32 dot-separated nibbles (RFC 7208 §7.3).
+///
+/// Nibbles are upper-case hex, as the RFC 7208 test suite expects (`v-macro-ip6`) and
+/// pyspf writes; DNS compares names case-insensitively, so lookups are unaffected.
 pub(crate) fn write_dotted_ip(ip: IpAddr, out: &mut String) {
     match ip {
         IpAddr::V4(v4) => {
@@ -423,7 +426,7 @@ pub(crate) fn write_dotted_ip(ip: IpAddr, out: &mut String) {
                 if i > 0 {
                     out.push('.');
                 }
-                let _ = write!(out, "{:x}.{:x}", byte >> 4, byte & 0xf);
+                let _ = write!(out, "{:X}.{:X}", byte >> 4, byte & 0xf);
             }
         }
     }
@@ -542,7 +545,7 @@ mod tests {
         let ms = MacroString::parse("%{ir}.%{v}._spf.%{d2}", false).unwrap();
         assert_eq!(
             expand(&ms, &v, Target::DomainName),
-            "1.0.b.c.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6._spf.example.com"
+            "1.0.B.C.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.B.D.0.1.0.0.2.ip6._spf.example.com"
         );
         assert_eq!(exp("a%%b%_c%-d", Target::Explanation), "a%b c%20d");
         assert_eq!(

@@ -1,0 +1,1164 @@
+//! RFC 7208 `check_host()` as a sans-IO state machine.
+//!
+//! The [`Evaluator`] never performs I/O: [`Evaluator::poll`] returns the DNS lookups
+//! it needs now (a batch that can go out in parallel) or the finished [`Outcome`];
+//! the caller answers each lookup by id with [`Evaluator::answer`], in any order,
+//! and polls again.
+//!
+//! ```
+//! use spfgate::dns::{Answer, QueryType, Rdata};
+//! use spfgate::eval::{Config, Evaluator, Request, SpfResult, Step};
+//!
+//! let req = Request::new("192.0.2.10".parse().unwrap(), "alice@example.com", "mx.example.com");
+//! let mut ev = Evaluator::new(req, Config::default());
+//! let outcome = loop {
+//!     let batch = match ev.poll() {
+//!         Step::Done(outcome) => break outcome.clone(),
+//!         Step::Lookups(batch) => batch,
+//!         Step::Pending => unreachable!("every lookup is answered before polling"),
+//!     };
+//!     for lookup in batch {
+//!         let answer = match (lookup.name.as_str(), lookup.qtype) {
+//!             ("example.com", QueryType::Txt) => {
+//!                 Answer::Records(vec![Rdata::Txt(b"v=spf1 ip4:192.0.2.0/24 -all".to_vec())])
+//!             }
+//!             _ => Answer::NxDomain,
+//!         };
+//!         ev.answer(lookup.id, answer).unwrap();
+//!     }
+//! };
+//! assert_eq!(outcome.result, SpfResult::Pass);
+//! assert_eq!(outcome.mechanism.as_deref(), Some("ip4:192.0.2.0/24"));
+//! ```
+
+use std::net::IpAddr;
+use std::rc::Rc;
+
+use crate::dns::{Answer, Lookup, LookupId, QueryType, Rdata};
+use crate::macros::{self, MacroLetter, MacroString, MacroVars, Target};
+use crate::record::{Directive, Mechanism, Qualifier, Record, Selection, select_record};
+
+mod outcome;
+mod request;
+
+pub use self::outcome::{Outcome, Problem, SpfResult, TraceEvent};
+pub use self::request::{Config, Identity, Limits, Request};
+
+/// What the caller should do next.
+#[derive(Debug)]
+#[must_use = "the step says which lookups to send or that the evaluation is done"]
+pub enum Step<'a> {
+    /// Resolve these lookups (they are independent: send them all at once) and pass
+    /// each answer to [`Evaluator::answer`]. Each lookup is handed out once.
+    Lookups(Vec<Lookup>),
+    /// Lookups handed out earlier are still unanswered; nothing new to send.
+    Pending,
+    /// Finished; every later poll returns the same outcome.
+    Done(&'a Outcome),
+}
+
+/// Caller misuse of [`Evaluator::answer`]. DNS content never produces these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive] // more misuse checks may be added.
+pub enum AnswerError {
+    /// The id was never handed out by this evaluator.
+    #[error("lookup {0} was never handed out by this evaluation")]
+    UnknownId(LookupId),
+    /// The lookup already has an answer.
+    #[error("lookup {0} was already answered")]
+    AlreadyAnswered(LookupId),
+    /// A wire response had the TC bit set: resend the query over TCP and answer again.
+    #[error("response to lookup {0} is truncated; retry over TCP")]
+    Truncated(LookupId),
+}
+
+/// One lookup of this evaluation: the cache and the id space at once.
+#[derive(Debug)]
+struct Slot {
+    name: String,
+    qtype: QueryType,
+    sent: bool,
+    answer: Option<Answer>,
+}
+
+/// How a frame's result is used by its parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FrameKind {
+    /// The evaluation's own domain (or a redirect taking its place).
+    Top,
+    /// The target of an `include` in the frame below.
+    Include,
+    /// A redirect target; `none` there is a permerror.
+    Redirect { top: bool },
+}
+
+/// One `check_host()` invocation on the stack.
+#[derive(Debug)]
+struct Frame {
+    domain: Rc<str>,
+    kind: FrameKind,
+    depth: u32,
+    /// The selected record text, once fetched.
+    record: Option<Rc<str>>,
+    /// Index of the term being evaluated.
+    next: usize,
+    /// Whether the current term has been counted against the DNS-term limit.
+    counted: bool,
+    /// Result of the include child of the current term, once finished.
+    child: Option<SpfResult>,
+}
+
+/// Where a blocked step stands.
+enum Flow {
+    Continue,
+    Blocked,
+}
+
+/// An availability check on a lookup.
+enum Got {
+    Ready(usize),
+    Waiting,
+}
+
+/// Result of evaluating one term.
+enum TermStep {
+    Matched,
+    NoMatch,
+    Blocked,
+    Include(String),
+    Error(SpfResult, Problem),
+}
+
+/// The result of the top-level `check_host()`, before explanation and counters.
+struct Verdict {
+    result: SpfResult,
+    mechanism: Option<String>,
+    domain: String,
+    problem: Option<Problem>,
+}
+
+/// An explanation being fetched for a top-level `fail`.
+struct Explaining {
+    verdict: Verdict,
+    /// The `exp=` domain-spec, validated with its record.
+    spec: String,
+}
+
+/// The `check_host()` state machine. See the module documentation.
+pub struct Evaluator {
+    config: Config,
+    ip: IpAddr,
+    sender: String,
+    local_part: String,
+    sender_domain: String,
+    helo: String,
+    receiver: String,
+    now: u64,
+    slots: Vec<Slot>,
+    fresh: Vec<Lookup>,
+    frames: Vec<Frame>,
+    explaining: Option<Explaining>,
+    outcome: Option<Outcome>,
+    validated: Option<Rc<[String]>>,
+    dns_terms: u32,
+    void_lookups: u32,
+    queries: u32,
+    round_trips: u32,
+    trace: Vec<TraceEvent>,
+}
+
+impl std::fmt::Debug for Evaluator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Evaluator")
+            .field("sender", &self.sender)
+            .field("ip", &self.ip)
+            .field("frames", &self.frames.len())
+            .field("queries", &self.queries)
+            .field("done", &self.outcome.is_some())
+            .finish()
+    }
+}
+
+impl Evaluator {
+    /// Starts an evaluation. Nothing happens until the first [`poll`](Self::poll).
+    pub fn new(request: Request, config: Config) -> Self {
+        let ip = match request.ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(request.ip, IpAddr::V4),
+            v4 => v4,
+        };
+        let helo = request.helo.trim_end_matches('.').to_owned();
+        let from = request.mail_from.trim();
+        let from = from
+            .strip_prefix('<')
+            .and_then(|f| f.strip_suffix('>'))
+            .unwrap_or(from);
+        let (local_part, sender_domain) = match (request.identity, from.rsplit_once('@')) {
+            (Identity::MailFrom, Some((local, domain))) => {
+                let local = if local.is_empty() { "postmaster" } else { local };
+                (local.to_owned(), domain.trim_end_matches('.').to_owned())
+            }
+            // A MAIL FROM without `@` names only a domain (RFC 7208 §4.3).
+            (Identity::MailFrom, None) if !from.is_empty() => {
+                ("postmaster".to_owned(), from.trim_end_matches('.').to_owned())
+            }
+            _ => ("postmaster".to_owned(), helo.clone()),
+        };
+        let sender = format!("{local_part}@{sender_domain}");
+        let receiver = if request.receiver.is_empty() {
+            "unknown".to_owned()
+        } else {
+            request.receiver
+        };
+        let mut ev = Evaluator {
+            config,
+            ip,
+            sender,
+            local_part,
+            sender_domain: sender_domain.clone(),
+            helo,
+            receiver,
+            now: request.now,
+            slots: Vec::new(),
+            fresh: Vec::new(),
+            frames: Vec::new(),
+            explaining: None,
+            outcome: None,
+            validated: None,
+            dns_terms: 0,
+            void_lookups: 0,
+            queries: 0,
+            round_trips: 0,
+            trace: Vec::new(),
+        };
+        if is_valid_domain(&sender_domain) {
+            ev.frames.push(Frame::new(sender_domain.into(), FrameKind::Top, 0));
+        } else {
+            let problem = Problem::InvalidDomain(sender_domain.clone());
+            ev.finish(Verdict::error(SpfResult::None, sender_domain, problem), None);
+        }
+        ev
+    }
+
+    /// Advances as far as the answers allow and says what is needed next.
+    pub fn poll(&mut self) -> Step<'_> {
+        if self.outcome.is_none() {
+            self.advance();
+        }
+        if let Some(outcome) = &self.outcome {
+            return Step::Done(outcome);
+        }
+        if self.fresh.is_empty() {
+            return Step::Pending;
+        }
+        self.round_trips += 1;
+        for lookup in &self.fresh {
+            self.slots[lookup.id.0 as usize].sent = true;
+        }
+        self.queries += self.fresh.len() as u32;
+        Step::Lookups(std::mem::take(&mut self.fresh))
+    }
+
+    /// Supplies the answer to a lookup handed out by [`poll`](Self::poll).
+    ///
+    /// Answers may come in any order, also after the evaluation finished (they are
+    /// then ignored). Anything DNS says is accepted; only misuse is an `Err`.
+    pub fn answer(&mut self, id: LookupId, answer: Answer) -> Result<(), AnswerError> {
+        let slot = self
+            .slots
+            .get_mut(id.0 as usize)
+            .filter(|s| s.sent)
+            .ok_or(AnswerError::UnknownId(id))?;
+        if slot.answer.is_some() {
+            return Err(AnswerError::AlreadyAnswered(id));
+        }
+        if self.config.trace && self.outcome.is_none() {
+            self.trace.push(TraceEvent::Answer {
+                id,
+                answer: answer.to_string(),
+            });
+        }
+        slot.answer = Some(answer);
+        Ok(())
+    }
+
+    /// Supplies a raw DNS response message to a lookup.
+    ///
+    /// The response's question must match the lookup; a message that does not decode
+    /// becomes a temporary failure. A truncated response is refused with
+    /// [`AnswerError::Truncated`] and the lookup stays open for a retry over TCP.
+    pub fn answer_wire(&mut self, id: LookupId, message: &[u8]) -> Result<(), AnswerError> {
+        let lookup = self.lookup(id).ok_or(AnswerError::UnknownId(id))?;
+        let answer = match crate::dns::wire::decode_response(&lookup, None, message) {
+            Ok(answer) => answer,
+            Err(crate::dns::wire::WireError::Truncated) => return Err(AnswerError::Truncated(id)),
+            Err(e) => e.into_answer(),
+        };
+        self.answer(id, answer)
+    }
+
+    /// The lookup handed out under `id`, if any.
+    pub fn lookup(&self, id: LookupId) -> Option<Lookup> {
+        let slot = self.slots.get(id.0 as usize).filter(|s| s.sent)?;
+        Some(Lookup {
+            id,
+            name: slot.name.clone(),
+            qtype: slot.qtype,
+        })
+    }
+
+    /// The outcome, once finished.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.outcome.as_ref()
+    }
+
+    /// Drives the evaluation to the end with a synchronous resolver; convenient for
+    /// tests and in-process zones. Callers with real I/O use `poll`/`answer`.
+    pub fn run_with(mut self, mut resolve: impl FnMut(&Lookup) -> Answer) -> Outcome {
+        loop {
+            match self.poll() {
+                Step::Done(_) => break,
+                Step::Lookups(batch) => {
+                    for lookup in batch {
+                        let answer = resolve(&lookup);
+                        // Ids come straight from this batch, so answering cannot fail.
+                        let _ = self.answer(lookup.id, answer);
+                    }
+                }
+                Step::Pending => unreachable!("every handed-out lookup was answered"),
+            }
+        }
+        self.outcome.take().unwrap_or_else(|| unreachable!())
+    }
+
+    // ----- driving -------------------------------------------------------------
+
+    fn advance(&mut self) {
+        while self.outcome.is_none() {
+            let flow = if self.explaining.is_some() {
+                self.step_explanation()
+            } else {
+                match self.frames.last() {
+                    Some(frame) if frame.record.is_none() => self.step_fetch(),
+                    Some(_) => self.step_run(),
+                    None => return,
+                }
+            };
+            if let Flow::Blocked = flow {
+                return;
+            }
+        }
+    }
+
+    /// Finds or requests a lookup. Invalid names are answered locally with NXDOMAIN.
+    fn need(&mut self, qtype: QueryType, name: &str, prefetch: bool) -> Result<Got, Problem> {
+        let name = name.strip_suffix('.').unwrap_or(name);
+        if let Some(i) = self
+            .slots
+            .iter()
+            .position(|s| s.qtype == qtype && s.name.eq_ignore_ascii_case(name))
+        {
+            return Ok(match self.slots[i].answer {
+                Some(_) => Got::Ready(i),
+                None => Got::Waiting,
+            });
+        }
+        let id = LookupId(self.slots.len() as u32);
+        if !is_queryable_name(name) {
+            self.slots.push(Slot {
+                name: name.to_owned(),
+                qtype,
+                sent: false,
+                answer: Some(Answer::NxDomain),
+            });
+            return Ok(Got::Ready(id.0 as usize));
+        }
+        if self.slots.len() as u32 >= self.config.limits.max_queries {
+            return Err(Problem::QueryCap(self.config.limits.max_queries));
+        }
+        let name = name.to_ascii_lowercase();
+        if self.config.trace {
+            self.trace.push(TraceEvent::Query {
+                id,
+                name: name.clone(),
+                qtype,
+                prefetch,
+            });
+        }
+        self.fresh.push(Lookup {
+            id,
+            name: name.clone(),
+            qtype,
+        });
+        self.slots.push(Slot {
+            name,
+            qtype,
+            sent: false,
+            answer: None,
+        });
+        Ok(Got::Waiting)
+    }
+
+    fn answer_at(&self, slot: usize) -> &Answer {
+        self.slots[slot]
+            .answer
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("Got::Ready only for answered slots"))
+    }
+
+    fn finish(&mut self, verdict: Verdict, explanation: Option<String>) {
+        self.frames.clear();
+        self.explaining = None;
+        self.outcome = Some(Outcome {
+            result: verdict.result,
+            mechanism: verdict.mechanism,
+            domain: verdict.domain,
+            problem: verdict.problem,
+            explanation,
+            dns_terms: self.dns_terms,
+            void_lookups: self.void_lookups,
+            queries: self.queries,
+            round_trips: self.round_trips,
+            trace: std::mem::take(&mut self.trace),
+        });
+    }
+
+    /// Ends the whole evaluation with an error found in the current frame.
+    fn fail_with(&mut self, result: SpfResult, problem: Problem) {
+        let domain = self
+            .frames
+            .last()
+            .map_or_else(|| self.sender_domain.clone(), |f| f.domain.to_string());
+        self.finish(Verdict::error(result, domain, problem), None);
+    }
+
+    // ----- fetching a record ---------------------------------------------------
+
+    fn step_fetch(&mut self) -> Flow {
+        let frame = self.frames.last().unwrap_or_else(|| unreachable!());
+        let domain = frame.domain.clone();
+        let slot = match self.need(QueryType::Txt, &domain, false) {
+            Ok(Got::Ready(slot)) => slot,
+            Ok(Got::Waiting) => return Flow::Blocked,
+            Err(problem) => {
+                self.fail_with(SpfResult::PermError, problem);
+                return Flow::Continue;
+            }
+        };
+        let selected: Result<Option<Rc<str>>, (SpfResult, Problem)> = match self.answer_at(slot) {
+            Answer::TempFail(reason) => Err((
+                SpfResult::TempError,
+                Problem::DnsFailure {
+                    name: domain.to_string(),
+                    qtype: QueryType::Txt,
+                    reason: reason.clone(),
+                },
+            )),
+            Answer::NxDomain => Ok(None),
+            Answer::Records(records) => {
+                let txts: Vec<&[u8]> = records
+                    .iter()
+                    .filter_map(|r| match r {
+                        Rdata::Txt(t) => Some(t.as_slice()),
+                        _ => None,
+                    })
+                    .collect();
+                match select_record(&txts) {
+                    Selection::NoRecord => Ok(None),
+                    Selection::Multiple => Err((
+                        SpfResult::PermError,
+                        Problem::MultipleRecords(domain.to_string()),
+                    )),
+                    Selection::One(i) => match Record::parse_bytes(txts[i]) {
+                        Ok(_) => Ok(Some(
+                            std::str::from_utf8(txts[i])
+                                .unwrap_or_else(|_| unreachable!("parsed records are ASCII"))
+                                .into(),
+                        )),
+                        Err(error) => Err((
+                            SpfResult::PermError,
+                            Problem::Syntax {
+                                domain: domain.to_string(),
+                                error,
+                            },
+                        )),
+                    },
+                }
+            }
+        };
+        match selected {
+            Err((result, problem)) => self.end_frame(result, None, Some(problem)),
+            Ok(None) => {
+                let kind = self.frames.last().map(|f| f.kind);
+                let problem = match kind {
+                    Some(FrameKind::Redirect { .. }) => Problem::RedirectNone(domain.to_string()),
+                    Some(FrameKind::Include) => Problem::IncludeNone(domain.to_string()),
+                    _ => Problem::NoRecord(domain.to_string()),
+                };
+                self.end_frame(SpfResult::None, None, Some(problem));
+            }
+            Ok(Some(text)) => {
+                let frame = self.frames.last_mut().unwrap_or_else(|| unreachable!());
+                frame.record = Some(text.clone());
+                let depth = frame.depth;
+                if self.config.trace {
+                    self.trace.push(TraceEvent::Record {
+                        domain: domain.to_string(),
+                        text: text.to_string(),
+                        depth,
+                    });
+                }
+                if self.config.prefetch {
+                    self.prefetch(&text, &domain);
+                }
+            }
+        }
+        Flow::Continue
+    }
+
+    /// Asks early for the records of `include`/`redirect` targets that need no DNS data
+    /// to name, within half the query cap.
+    fn prefetch(&mut self, text: &str, domain: &str) {
+        let Ok(record) = Record::parse(text) else {
+            return;
+        };
+        let targets = record
+            .directives()
+            .filter_map(|d| match &d.mechanism {
+                Mechanism::Include(spec) => Some(spec),
+                _ => None,
+            })
+            .chain(record.redirect());
+        for spec in targets {
+            if spec.uses(MacroLetter::ValidatedName) {
+                continue;
+            }
+            if self.slots.len() as u32 >= self.config.limits.max_queries / 2 {
+                return;
+            }
+            let name = self.expand_domain(spec, domain, None);
+            // A cap error cannot happen below half the cap.
+            let _ = self.need(QueryType::Txt, &name, true);
+        }
+    }
+
+    // ----- running a record ----------------------------------------------------
+
+    fn step_run(&mut self) -> Flow {
+        let frame = self.frames.last().unwrap_or_else(|| unreachable!());
+        let text = frame.record.clone().unwrap_or_else(|| unreachable!());
+        let domain = frame.domain.clone();
+        let depth = frame.depth;
+        let Ok(record) = Record::parse(&text) else {
+            unreachable!("the record was parsed when fetched")
+        };
+        let directives: Vec<&Directive<'_>> = record.directives().collect();
+        loop {
+            let frame = self.frames.last_mut().unwrap_or_else(|| unreachable!());
+            let index = frame.next;
+            let Some(directive) = directives.get(index) else {
+                break;
+            };
+            match self.eval_directive(directive, &domain) {
+                TermStep::Blocked => return Flow::Blocked,
+                TermStep::Error(result, problem) => {
+                    self.fail_with(result, problem);
+                    return Flow::Continue;
+                }
+                TermStep::Include(target) => {
+                    let child = Frame::new(target.into(), FrameKind::Include, depth + 1);
+                    self.frames.push(child);
+                    return Flow::Continue;
+                }
+                TermStep::Matched => {
+                    self.trace_term(&domain, directive, true, depth);
+                    let result = qualifier_result(directive.qualifier);
+                    self.end_frame(result, Some(directive.to_string()), None);
+                    return Flow::Continue;
+                }
+                TermStep::NoMatch => {
+                    self.trace_term(&domain, directive, false, depth);
+                    let frame = self.frames.last_mut().unwrap_or_else(|| unreachable!());
+                    frame.next += 1;
+                    frame.counted = false;
+                    frame.child = None;
+                }
+            }
+        }
+        // No directive matched: follow redirect, else neutral.
+        if let Some(spec) = record.redirect() {
+            if let Err(problem) = self.count_term() {
+                self.fail_with(SpfResult::PermError, problem);
+                return Flow::Continue;
+            }
+            let Some(target) = self.target(Some(spec), &domain) else {
+                return Flow::Blocked;
+            };
+            let frame = self.frames.last_mut().unwrap_or_else(|| unreachable!());
+            let top = match frame.kind {
+                FrameKind::Top => true,
+                FrameKind::Redirect { top } => top,
+                FrameKind::Include => false,
+            };
+            *frame = Frame::new(target.into(), FrameKind::Redirect { top }, depth);
+            return Flow::Continue;
+        }
+        self.end_frame(SpfResult::Neutral, None, None);
+        Flow::Continue
+    }
+
+    fn trace_term(&mut self, domain: &str, directive: &Directive<'_>, matched: bool, depth: u32) {
+        if self.config.trace {
+            self.trace.push(TraceEvent::Term {
+                domain: domain.to_owned(),
+                term: directive.to_string(),
+                matched,
+                depth,
+            });
+        }
+    }
+
+    /// Counts the current term against the DNS-term limit, once per term.
+    fn count_term(&mut self) -> Result<(), Problem> {
+        let frame = self.frames.last_mut().unwrap_or_else(|| unreachable!());
+        if frame.counted {
+            return Ok(());
+        }
+        frame.counted = true;
+        self.dns_terms += 1;
+        if self.dns_terms > self.config.limits.dns_terms {
+            return Err(Problem::TooManyDnsTerms(self.config.limits.dns_terms));
+        }
+        Ok(())
+    }
+
+    /// Counts a void answer consumed by a term; over the limit is a permerror.
+    fn void_no_match(&mut self) -> TermStep {
+        self.void_lookups += 1;
+        if self.void_lookups > self.config.limits.void_lookups {
+            let limit = self.config.limits.void_lookups;
+            return TermStep::Error(SpfResult::PermError, Problem::TooManyVoidLookups(limit));
+        }
+        TermStep::NoMatch
+    }
+
+    /// Ends the top frame with `result`, handing it to the parent or finishing.
+    fn end_frame(&mut self, result: SpfResult, mechanism: Option<String>, problem: Option<Problem>) {
+        let frame = self.frames.pop().unwrap_or_else(|| unreachable!());
+        let domain = frame.domain.to_string();
+        let is_top = match frame.kind {
+            FrameKind::Top => true,
+            FrameKind::Redirect { top } => top,
+            FrameKind::Include => false,
+        };
+        if is_top {
+            // `none` after a redirect is a permerror (RFC 7208 §6.1).
+            let result = match (frame.kind, result) {
+                (FrameKind::Redirect { .. }, SpfResult::None) => SpfResult::PermError,
+                _ => result,
+            };
+            let verdict = Verdict {
+                result,
+                mechanism,
+                domain,
+                problem,
+            };
+            match (result, frame.record) {
+                (SpfResult::Fail, Some(text)) => self.start_explanation(&text, verdict),
+                _ => self.finish(verdict, None),
+            }
+            return;
+        }
+        // Include (or a redirect inside an include): map the result (RFC 7208 §5.2).
+        match result {
+            SpfResult::Pass | SpfResult::Fail | SpfResult::SoftFail | SpfResult::Neutral => {
+                if let Some(parent) = self.frames.last_mut() {
+                    parent.child = Some(result);
+                }
+            }
+            SpfResult::TempError => {
+                let problem = problem.unwrap_or_else(|| Problem::IncludeNone(domain.clone()));
+                self.finish(Verdict::error(result, domain, problem), None);
+            }
+            SpfResult::PermError | SpfResult::None => {
+                // step_fetch already named the include or redirect that found no record.
+                let problem = problem.unwrap_or_else(|| Problem::IncludeNone(domain.clone()));
+                self.finish(Verdict::error(SpfResult::PermError, domain, problem), None);
+            }
+        }
+    }
+
+    // ----- mechanisms ----------------------------------------------------------
+
+    fn eval_directive(&mut self, directive: &Directive<'_>, domain: &str) -> TermStep {
+        let mechanism = &directive.mechanism;
+        if mechanism.queries_dns()
+            && let Err(problem) = self.count_term()
+        {
+            return TermStep::Error(SpfResult::PermError, problem);
+        }
+        match mechanism {
+            Mechanism::All => TermStep::Matched,
+            Mechanism::Ip4(net) => match self.ip {
+                IpAddr::V4(ip) => matched(net.contains(&ip)),
+                IpAddr::V6(_) => TermStep::NoMatch,
+            },
+            Mechanism::Ip6(net) => match self.ip {
+                IpAddr::V6(ip) => matched(net.contains(&ip)),
+                IpAddr::V4(_) => TermStep::NoMatch,
+            },
+            Mechanism::Include(spec) => {
+                let child = self.frames.last().and_then(|f| f.child);
+                match child {
+                    Some(SpfResult::Pass) => TermStep::Matched,
+                    Some(_) => TermStep::NoMatch,
+                    None => match self.target(Some(spec), domain) {
+                        Some(target) => TermStep::Include(target),
+                        None => TermStep::Blocked,
+                    },
+                }
+            }
+            Mechanism::A { domain: spec, cidr } => {
+                let Some(target) = self.target(spec.as_ref(), domain) else {
+                    return TermStep::Blocked;
+                };
+                let qtype = self.address_type();
+                let prefix = self.prefix(cidr.v4, cidr.v6);
+                match self.need(qtype, &target, false) {
+                    Err(p) => TermStep::Error(SpfResult::PermError, p),
+                    Ok(Got::Waiting) => TermStep::Blocked,
+                    Ok(Got::Ready(slot)) => self.match_addresses(slot, &target, qtype, prefix, true),
+                }
+            }
+            Mechanism::Mx { domain: spec, cidr } => {
+                let Some(target) = self.target(spec.as_ref(), domain) else {
+                    return TermStep::Blocked;
+                };
+                let prefix = self.prefix(cidr.v4, cidr.v6);
+                self.eval_mx(&target, prefix)
+            }
+            Mechanism::Exists(spec) => {
+                let Some(target) = self.target(Some(spec), domain) else {
+                    return TermStep::Blocked;
+                };
+                match self.need(QueryType::A, &target, false) {
+                    Err(p) => TermStep::Error(SpfResult::PermError, p),
+                    Ok(Got::Waiting) => TermStep::Blocked,
+                    Ok(Got::Ready(slot)) => match self.answer_at(slot) {
+                        Answer::TempFail(reason) => temp_error(&target, QueryType::A, reason),
+                        a if a.is_void() => self.void_no_match(),
+                        Answer::Records(rs) => {
+                            matched(rs.iter().any(|r| matches!(r, Rdata::A(_))))
+                        }
+                        Answer::NxDomain => TermStep::NoMatch,
+                    },
+                }
+            }
+            Mechanism::Ptr(spec) => {
+                let Some(target) = self.target(spec.as_ref(), domain) else {
+                    return TermStep::Blocked;
+                };
+                let names = match self.validated_names() {
+                    Ok(Some(names)) => names,
+                    Ok(None) => return TermStep::Blocked,
+                    Err(p) => return TermStep::Error(SpfResult::PermError, p),
+                };
+                if self.ptr_answer_was_void()
+                    && let TermStep::Error(r, p) = self.void_no_match()
+                {
+                    return TermStep::Error(r, p);
+                }
+                matched(names.iter().any(|n| is_same_or_subdomain(n, &target)))
+            }
+            // `Mechanism` is non-exhaustive for users only; every variant is handled.
+            #[allow(unreachable_patterns)]
+            _ => TermStep::NoMatch,
+        }
+    }
+
+    fn address_type(&self) -> QueryType {
+        match self.ip {
+            IpAddr::V4(_) => QueryType::A,
+            IpAddr::V6(_) => QueryType::Aaaa,
+        }
+    }
+
+    fn prefix(&self, v4: u8, v6: u8) -> u8 {
+        match self.ip {
+            IpAddr::V4(_) => v4,
+            IpAddr::V6(_) => v6,
+        }
+    }
+
+    /// Matches the client against the addresses in an A/AAAA answer.
+    fn match_addresses(
+        &mut self,
+        slot: usize,
+        name: &str,
+        qtype: QueryType,
+        prefix: u8,
+        count_void: bool,
+    ) -> TermStep {
+        match self.answer_at(slot) {
+            Answer::TempFail(reason) => temp_error(name, qtype, reason),
+            a if a.is_void() => {
+                if count_void {
+                    self.void_no_match()
+                } else {
+                    TermStep::NoMatch
+                }
+            }
+            Answer::Records(rs) => matched(rs.iter().any(|r| in_network(self.ip, r, prefix))),
+            Answer::NxDomain => TermStep::NoMatch,
+        }
+    }
+
+    fn eval_mx(&mut self, target: &str, prefix: u8) -> TermStep {
+        let slot = match self.need(QueryType::Mx, target, false) {
+            Err(p) => return TermStep::Error(SpfResult::PermError, p),
+            Ok(Got::Waiting) => return TermStep::Blocked,
+            Ok(Got::Ready(slot)) => slot,
+        };
+        let hosts: Vec<String> = match self.answer_at(slot) {
+            Answer::TempFail(reason) => return temp_error(target, QueryType::Mx, reason),
+            a if a.is_void() => return self.void_no_match(),
+            Answer::NxDomain => return TermStep::NoMatch,
+            Answer::Records(rs) => rs
+                .iter()
+                .filter_map(|r| match r {
+                    Rdata::Mx { exchange, .. } => Some(exchange.clone()),
+                    _ => None,
+                })
+                .collect(),
+        };
+        let limit = self.config.limits.mx_names;
+        if hosts.len() > limit as usize {
+            return TermStep::Error(
+                SpfResult::PermError,
+                Problem::TooManyMxNames {
+                    name: target.to_owned(),
+                    limit,
+                },
+            );
+        }
+        let qtype = self.address_type();
+        // Ask for every host's addresses at once, then decide in MX order.
+        let mut slots = Vec::with_capacity(hosts.len());
+        for host in &hosts {
+            match self.need(qtype, host, false) {
+                Err(p) => return TermStep::Error(SpfResult::PermError, p),
+                Ok(got) => slots.push(got),
+            }
+        }
+        for (host, got) in hosts.iter().zip(slots) {
+            let Got::Ready(slot) = got else {
+                return TermStep::Blocked;
+            };
+            match self.match_addresses(slot, host, qtype, prefix, false) {
+                TermStep::NoMatch => {}
+                decided => return decided,
+            }
+        }
+        TermStep::NoMatch
+    }
+
+    /// The client's validated reverse names (RFC 7208 §5.5), computed once;
+    /// `Ok(None)` while lookups are outstanding.
+    fn validated_names(&mut self) -> Result<Option<Rc<[String]>>, Problem> {
+        if let Some(names) = &self.validated {
+            return Ok(Some(names.clone()));
+        }
+        let reverse = reverse_name(self.ip);
+        let slot = match self.need(QueryType::Ptr, &reverse, false)? {
+            Got::Waiting => return Ok(None),
+            Got::Ready(slot) => slot,
+        };
+        // DNS errors make the PTR list empty rather than temperror (RFC 7208 §5.5).
+        let names: Vec<String> = match self.answer_at(slot) {
+            Answer::Records(rs) => rs
+                .iter()
+                .filter_map(|r| match r {
+                    Rdata::Ptr(name) => Some(name.trim_end_matches('.').to_owned()),
+                    _ => None,
+                })
+                .take(self.config.limits.ptr_names as usize)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let qtype = self.address_type();
+        let mut slots = Vec::with_capacity(names.len());
+        for name in &names {
+            slots.push(self.need(qtype, name, false)?);
+        }
+        let mut validated = Vec::new();
+        for (name, got) in names.into_iter().zip(slots) {
+            let Got::Ready(slot) = got else {
+                return Ok(None);
+            };
+            if let Answer::Records(rs) = self.answer_at(slot)
+                && rs.iter().any(|r| in_network(self.ip, r, 128))
+            {
+                validated.push(name);
+            }
+        }
+        let names: Rc<[String]> = validated.into();
+        self.validated = Some(names.clone());
+        Ok(Some(names))
+    }
+
+    fn ptr_answer_was_void(&self) -> bool {
+        let reverse = reverse_name(self.ip);
+        self.slots
+            .iter()
+            .find(|s| s.qtype == QueryType::Ptr && s.name == reverse)
+            .and_then(|s| s.answer.as_ref())
+            .is_some_and(Answer::is_void)
+    }
+
+    // ----- macros --------------------------------------------------------------
+
+    /// Expands a mechanism's target (the current domain when absent); `None` while
+    /// `%{p}` still waits for lookups.
+    fn target(&mut self, spec: Option<&MacroString<'_>>, domain: &str) -> Option<String> {
+        let Some(spec) = spec else {
+            return Some(domain.to_owned());
+        };
+        if spec.is_literal() {
+            return Some(spec.as_str().trim_end_matches('.').to_owned());
+        }
+        let validated = if spec.uses(MacroLetter::ValidatedName) {
+            match self.validated_names() {
+                Ok(Some(names)) => Some(names),
+                Ok(None) => return None,
+                // Over the query cap: `%{p}` degrades to `unknown`.
+                Err(_) => Some(Rc::from(Vec::new())),
+            }
+        } else {
+            None
+        };
+        let p = validated.as_deref().map(|names| pick_validated(names, domain));
+        Some(self.expand_domain(spec, domain, p))
+    }
+
+    fn vars<'s>(&'s self, domain: &'s str, p: Option<&'s str>) -> MacroVars<'s> {
+        MacroVars {
+            sender: &self.sender,
+            local_part: &self.local_part,
+            sender_domain: &self.sender_domain,
+            domain,
+            ip: self.ip,
+            validated_name: p,
+            helo: &self.helo,
+            receiver: &self.receiver,
+            timestamp: self.now,
+        }
+    }
+
+    fn expand_domain(&self, spec: &MacroString<'_>, domain: &str, p: Option<&str>) -> String {
+        let mut name = macros::expand(spec, &self.vars(domain, p), Target::DomainName);
+        if name.ends_with('.') {
+            name.pop();
+        }
+        name
+    }
+
+    // ----- explanation ---------------------------------------------------------
+
+    /// After a top-level `fail`: fetch the record's `exp=` text, or use the default.
+    fn start_explanation(&mut self, record_text: &str, verdict: Verdict) {
+        let Ok(record) = Record::parse(record_text) else {
+            unreachable!("the record was parsed when fetched")
+        };
+        match record.explanation() {
+            Some(spec) => {
+                self.explaining = Some(Explaining {
+                    verdict,
+                    spec: spec.as_str().to_owned(),
+                })
+            }
+            None => {
+                let explanation = self.default_explanation(&verdict.domain);
+                self.finish(verdict, explanation);
+            }
+        }
+    }
+
+    fn step_explanation(&mut self) -> Flow {
+        let Some(exp) = self.explaining.take() else {
+            return Flow::Continue;
+        };
+        let domain = exp.verdict.domain.clone();
+        let spec = MacroString::parse(&exp.spec, false)
+            .unwrap_or_else(|_| unreachable!("exp= was validated with the record"));
+        let Some(name) = self.target(Some(&spec), &domain) else {
+            self.explaining = Some(exp);
+            return Flow::Blocked;
+        };
+        let text = match self.need(QueryType::Txt, &name, false) {
+            Ok(Got::Waiting) => {
+                self.explaining = Some(exp);
+                return Flow::Blocked;
+            }
+            Ok(Got::Ready(slot)) => match self.answer_at(slot) {
+                // Exactly one TXT record, or the explanation is ignored (RFC 7208 §6.2).
+                Answer::Records(rs) if rs.len() == 1 => match &rs[0] {
+                    Rdata::Txt(t) => std::str::from_utf8(t).ok().map(str::to_owned),
+                    _ => None,
+                },
+                _ => None,
+            },
+            Err(_) => None,
+        };
+        let explanation = text.as_deref().and_then(|t| MacroString::parse(t, true).ok());
+        if let Some(ms) = &explanation
+            && ms.uses(MacroLetter::ValidatedName)
+            && let Ok(None) = self.validated_names()
+        {
+            self.explaining = Some(exp);
+            return Flow::Blocked;
+        }
+        let explained = explanation.map(|ms| self.expand_explanation(&ms, &domain));
+        let explanation = explained.or_else(|| self.default_explanation(&domain));
+        self.finish(exp.verdict, explanation);
+        Flow::Continue
+    }
+
+    fn expand_explanation(&self, ms: &MacroString<'_>, domain: &str) -> String {
+        let p = self
+            .validated
+            .as_deref()
+            .map(|names| pick_validated(names, domain));
+        macros::expand(ms, &self.vars(domain, p), Target::Explanation)
+    }
+
+    fn default_explanation(&self, domain: &str) -> Option<String> {
+        let text = self.config.default_explanation.as_deref()?;
+        Some(match MacroString::parse(text, true) {
+            Ok(ms) => self.expand_explanation(&ms, domain),
+            Err(_) => text.to_owned(),
+        })
+    }
+}
+
+impl Verdict {
+    fn error(result: SpfResult, domain: String, problem: Problem) -> Self {
+        Verdict {
+            result,
+            mechanism: None,
+            domain,
+            problem: Some(problem),
+        }
+    }
+}
+
+impl Frame {
+    fn new(domain: Rc<str>, kind: FrameKind, depth: u32) -> Self {
+        Frame {
+            domain,
+            kind,
+            depth,
+            record: None,
+            next: 0,
+            counted: false,
+            child: None,
+        }
+    }
+}
+
+fn matched(yes: bool) -> TermStep {
+    if yes {
+        TermStep::Matched
+    } else {
+        TermStep::NoMatch
+    }
+}
+
+fn temp_error(name: &str, qtype: QueryType, reason: &str) -> TermStep {
+    TermStep::Error(
+        SpfResult::TempError,
+        Problem::DnsFailure {
+            name: name.to_owned(),
+            qtype,
+            reason: reason.to_owned(),
+        },
+    )
+}
+
+fn qualifier_result(q: Qualifier) -> SpfResult {
+    match q {
+        Qualifier::Pass => SpfResult::Pass,
+        Qualifier::Fail => SpfResult::Fail,
+        Qualifier::SoftFail => SpfResult::SoftFail,
+        Qualifier::Neutral => SpfResult::Neutral,
+    }
+}
+
+/// True when `rdata` is an address of the client's family within `prefix` bits of it.
+fn in_network(ip: IpAddr, rdata: &Rdata, prefix: u8) -> bool {
+    match (ip, rdata) {
+        (IpAddr::V4(ip), Rdata::A(a)) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix.min(32))).unwrap_or(0);
+            u32::from(ip) & mask == u32::from(*a) & mask
+        }
+        (IpAddr::V6(ip), Rdata::Aaaa(a)) => {
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(prefix.min(128)))
+                .unwrap_or(0);
+            u128::from(ip) & mask == u128::from(*a) & mask
+        }
+        _ => false,
+    }
+}
+
+/// `in-addr.arpa` / `ip6.arpa` name of the client.
+fn reverse_name(ip: IpAddr) -> String {
+    let mut forward = String::with_capacity(72);
+    macros::write_dotted_ip(ip, &mut forward);
+    let mut name: String = forward.rsplit('.').flat_map(|p| [p, "."]).collect();
+    name.push_str(match ip {
+        IpAddr::V4(_) => "in-addr.arpa",
+        IpAddr::V6(_) => "ip6.arpa",
+    });
+    name.make_ascii_lowercase();
+    name
+}
+
+/// `%{p}`: the target domain itself, else a subdomain of it, else any validated name.
+fn pick_validated<'n>(names: &'n [String], domain: &str) -> &'n str {
+    names
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case(domain))
+        .or_else(|| names.iter().find(|n| is_same_or_subdomain(n, domain)))
+        .or_else(|| names.first())
+        .map_or("unknown", String::as_str)
+}
+
+fn is_same_or_subdomain(name: &str, domain: &str) -> bool {
+    let name = name.trim_end_matches('.');
+    let domain = domain.trim_end_matches('.');
+    if name.len() == domain.len() {
+        return name.eq_ignore_ascii_case(domain);
+    }
+    name.len() > domain.len()
+        && name.as_bytes()[name.len() - domain.len() - 1] == b'.'
+        && name[name.len() - domain.len()..].eq_ignore_ascii_case(domain)
+}
+
+/// A checkable domain (RFC 7208 §4.3): ASCII letters, digits, `-` and `_`, at least two
+/// labels of 1–63 octets, at most 253 octets.
+fn is_valid_domain(domain: &str) -> bool {
+    let d = domain.strip_suffix('.').unwrap_or(domain);
+    is_queryable_name(d)
+        && d.contains('.')
+        && d
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// A name DNS can carry: 1–63-octet labels, at most 253 octets.
+fn is_queryable_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name
+            .split('.')
+            .all(|l| !l.is_empty() && l.len() <= 63)
+}

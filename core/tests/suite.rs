@@ -1,0 +1,138 @@
+//! Runs the openspf RFC 7208 (and RFC 4408) conformance suites from `../shared`.
+//!
+//! Every test of every scenario runs; the suite file missing is a failure, not a skip.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use spfgate::eval::{Config, Evaluator, Request};
+use spfgate::zone::Zone;
+
+fn suite_path(file: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/spf-test-suite").join(file)
+}
+
+/// One test of a scenario.
+struct Case {
+    scenario: String,
+    name: String,
+    ip: String,
+    mail_from: String,
+    helo: String,
+    results: Vec<String>,
+    explanation: Option<String>,
+}
+
+fn load(file: &str) -> Vec<(Zone, Vec<Case>)> {
+    let path = suite_path(file);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read the test suite at {}: {e}", path.display()));
+    let mut scenarios = Vec::new();
+    for doc in serde_yaml_ng::Deserializer::from_str(&text) {
+        let doc: Value = serde::Deserialize::deserialize(doc).expect("suite YAML parses");
+        let description = doc["description"].as_str().unwrap_or_default().to_owned();
+        let zone = Zone::from_value(&doc["zonedata"]).expect("zonedata has the suite's shape");
+        let mut cases = Vec::new();
+        for (name, t) in doc["tests"].as_object().expect("tests map") {
+            let s = |k: &str| t[k].as_str().map(str::to_owned).unwrap_or_default();
+            let results = match &t["result"] {
+                Value::String(r) => vec![r.clone()],
+                Value::Array(rs) => rs.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect(),
+                other => panic!("{name}: unexpected result {other}"),
+            };
+            cases.push(Case {
+                scenario: description.clone(),
+                name: name.clone(),
+                ip: s("host"),
+                mail_from: s("mailfrom"),
+                helo: s("helo"),
+                results,
+                explanation: t["explanation"].as_str().map(str::to_owned),
+            });
+        }
+        scenarios.push((zone, cases));
+    }
+    scenarios
+}
+
+/// Runs one case; `Err` describes a failure.
+fn run_case(zone: &Zone, case: &Case, config: &Config) -> Result<(), String> {
+    let ip = case.ip.parse().map_err(|e| format!("bad host {}: {e}", case.ip))?;
+    let request = Request::new(ip, &case.mail_from, &case.helo);
+    let outcome = Evaluator::new(request, config.clone()).run_with(|lookup| zone.resolve(lookup));
+    let got = outcome.result.as_str();
+    if !case.results.iter().any(|r| r == got) {
+        return Err(format!(
+            "result {got}, expected {:?} ({})",
+            case.results,
+            outcome.reason()
+        ));
+    }
+    if let Some(want) = &case.explanation
+        && outcome.explanation.as_deref() != Some(want.as_str())
+    {
+        return Err(format!("explanation {:?}, expected {want:?}", outcome.explanation));
+    }
+    Ok(())
+}
+
+fn run_suite(file: &str, excluded: &[&str], config: &Config) -> (usize, Vec<String>) {
+    let mut passed = 0;
+    let mut failures = Vec::new();
+    for (zone, cases) in load(file) {
+        for case in cases {
+            if excluded.contains(&case.name.as_str()) {
+                continue;
+            }
+            match run_case(&zone, &case, config) {
+                Ok(()) => passed += 1,
+                Err(why) => failures.push(format!("{} / {}: {why}", case.scenario, case.name)),
+            }
+        }
+    }
+    (passed, failures)
+}
+
+fn suite_config() -> Config {
+    Config {
+        default_explanation: Some("DEFAULT".into()),
+        ..Config::default()
+    }
+}
+
+fn report(file: &str, passed: usize, failures: &[String]) {
+    for f in failures {
+        eprintln!("FAIL {file}: {f}");
+    }
+    println!("{file}: {passed} passed, {} failed", failures.len());
+}
+
+#[test]
+fn rfc7208_suite() {
+    let (passed, failures) = run_suite("rfc7208-tests.yml", &[], &suite_config());
+    report("rfc7208", passed, &failures);
+    assert!(failures.is_empty(), "{} RFC 7208 tests failed", failures.len());
+    assert_eq!(passed, 203, "every RFC 7208 test runs");
+}
+
+#[test]
+fn rfc7208_suite_without_prefetch() {
+    let config = Config {
+        prefetch: false,
+        ..suite_config()
+    };
+    let (passed, failures) = run_suite("rfc7208-tests.yml", &[], &config);
+    report("rfc7208 (no prefetch)", passed, &failures);
+    assert!(failures.is_empty());
+    assert_eq!(passed, 203);
+}
+
+/// RFC 4408 tests whose expectations RFC 7208 changed.
+const RFC4408_SUPERSEDED: &[&str] = &[];
+
+#[test]
+fn rfc4408_suite() {
+    let (passed, failures) = run_suite("rfc4408-tests.yml", RFC4408_SUPERSEDED, &suite_config());
+    report("rfc4408", passed, &failures);
+    assert!(failures.is_empty(), "{} RFC 4408 tests failed", failures.len());
+}
