@@ -211,7 +211,8 @@ fn validate(text: &str, in_exp_text: bool) -> Result<(), (ParseErrorKind, usize,
         let c = b[i];
         if c != b'%' {
             // Explanation text allows spaces; record terms never contain them.
-            if !(0x21..=0x7e).contains(&c) && !(in_exp_text && c == b' ') {
+            let allowed = (0x21..=0x7e).contains(&c) || (in_exp_text && c == b' ');
+            if !allowed {
                 let kind = if c.is_ascii() {
                     ParseErrorKind::ControlCharacter { byte: c }
                 } else {

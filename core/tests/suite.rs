@@ -100,39 +100,38 @@ fn suite_config() -> Config {
     }
 }
 
-fn report(file: &str, passed: usize, failures: &[String]) {
-    for f in failures {
-        eprintln!("FAIL {file}: {f}");
-    }
-    println!("{file}: {passed} passed, {} failed", failures.len());
-}
-
-#[test]
-fn rfc7208_suite() {
-    let (passed, failures) = run_suite("rfc7208-tests.yml", &[], &suite_config());
-    report("rfc7208", passed, &failures);
-    assert!(failures.is_empty(), "{} RFC 7208 tests failed", failures.len());
-    assert_eq!(passed, 203, "every RFC 7208 test runs");
-}
-
-#[test]
-fn rfc7208_suite_without_prefetch() {
-    let config = Config {
-        prefetch: false,
-        ..suite_config()
-    };
-    let (passed, failures) = run_suite("rfc7208-tests.yml", &[], &config);
-    report("rfc7208 (no prefetch)", passed, &failures);
-    assert!(failures.is_empty());
-    assert_eq!(passed, 203);
-}
-
-/// RFC 4408 tests whose expectations RFC 7208 changed.
+/// RFC 4408 tests whose expectations RFC 7208 changed; none so far, the engine
+/// satisfies both files as published.
 const RFC4408_SUPERSEDED: &[&str] = &[];
 
-#[test]
-fn rfc4408_suite() {
-    let (passed, failures) = run_suite("rfc4408-tests.yml", RFC4408_SUPERSEDED, &suite_config());
-    report("rfc4408", passed, &failures);
-    assert!(failures.is_empty(), "{} RFC 4408 tests failed", failures.len());
+fn main() {
+    let runs: [(&str, &str, &[&str], Config); 3] = [
+        ("rfc7208", "rfc7208-tests.yml", &[], suite_config()),
+        (
+            "rfc7208 without prefetch",
+            "rfc7208-tests.yml",
+            &[],
+            Config {
+                prefetch: false,
+                ..suite_config()
+            },
+        ),
+        ("rfc4408", "rfc4408-tests.yml", RFC4408_SUPERSEDED, suite_config()),
+    ];
+    let mut total_failed = 0;
+    for (label, file, excluded, config) in runs {
+        let (passed, failures) = run_suite(file, excluded, &config);
+        for f in &failures {
+            eprintln!("FAIL {label}: {f}");
+        }
+        println!("{label}: {passed} passed, {} failed", failures.len());
+        if label == "rfc7208" && passed + failures.len() != 203 {
+            eprintln!("FAIL {label}: expected 203 tests, ran {}", passed + failures.len());
+            total_failed += 1;
+        }
+        total_failed += failures.len();
+    }
+    if total_failed > 0 {
+        std::process::exit(1);
+    }
 }
