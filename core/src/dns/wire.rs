@@ -81,8 +81,7 @@ pub enum WireError {
     #[error("malformed DNS message: {0}")]
     Malformed(String),
     /// The lookup's name cannot be written on the wire (an empty label, a label
-    /// over 63 octets, or more than 255 octets in all). Only
-    /// [`encode_query`] returns it.
+    /// over 63 octets, or more than 253 octets of text).
     #[error("name `{name}` cannot be queried: {reason}")]
     InvalidName {
         /// The name as the lookup had it.
@@ -143,6 +142,9 @@ pub fn encode_query(lookup: &Lookup, message_id: u16) -> Result<Vec<u8>, WireErr
 /// other types, the authority and additional sections) is ignored. A chain that
 /// ends without records is "no data". A CNAME loop or an overlong chain is a
 /// temporary failure, as a recursive resolver reports it (SERVFAIL).
+///
+/// A lookup whose name [`encode_query`] would refuse gives the same
+/// [`WireError::InvalidName`], whatever the message says.
 pub fn decode_response(
     lookup: &Lookup,
     expected_id: Option<u16>,
@@ -171,10 +173,7 @@ pub fn decode_response(
         });
     }
     let question = Query::read(&mut decoder).map_err(malformed)?;
-    let qname = wire_name(&lookup.name).map_err(|e| WireError::QuestionMismatch {
-        expected: expected(),
-        got: e.to_string(),
-    })?;
+    let qname = wire_name(&lookup.name)?;
     let wanted = record_type(lookup.qtype);
     if !question.name().eq_ignore_root(&qname)
         || question.query_type() != wanted
@@ -458,6 +457,10 @@ mod tests {
             assert!(matches!(err, WireError::InvalidName { .. }), "{bad}: {err}");
             assert_eq!(err.into_answer(), Answer::NxDomain);
         }
+        let response = response("example.com.", RecordType::A, ResponseCode::NoError, vec![]);
+        let err = decode(&lookup("a..b", QueryType::A), &response).unwrap_err();
+        assert!(matches!(err, WireError::InvalidName { .. }), "{err}");
+
         let longest_label = format!("{}.example.com", "x".repeat(63));
         assert!(encode_query(&lookup(&longest_label, QueryType::A), 1).is_ok());
     }
