@@ -1,0 +1,4 @@
+//! Library side of the `spfgate` CLI: the pieces that do I/O for the
+//! engine, kept out of `main.rs` so integration tests can drive them.
+
+pub mod resolver;
