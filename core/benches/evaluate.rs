@@ -100,7 +100,11 @@ fn include_chain_zone() -> Zone {
 
 fn round_trips(c: &mut Criterion) {
     let zone = include_chain_zone();
-    let request = Request::new("192.0.2.1".parse().unwrap(), "a@chain.example", "mx.chain.example");
+    let request = Request::new(
+        "192.0.2.1".parse().unwrap(),
+        "a@chain.example",
+        "mx.chain.example",
+    );
     let mut group = c.benchmark_group("include_chain");
     for prefetch in [false, true] {
         let config = Config {

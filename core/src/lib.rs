@@ -7,7 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod dns;
+pub mod eval;
 pub mod macros;
 pub mod record;
-pub mod eval;
 pub mod zone;

@@ -178,7 +178,8 @@ impl<'a> Iterator for Pieces<'a> {
 /// Parses the inside of a validated `%{...}`.
 fn parse_macro_body(body: &str) -> Macro<'_> {
     let b = body.as_bytes();
-    let (letter, url_escape) = MacroLetter::from_ascii(b[0]).unwrap_or((MacroLetter::Domain, false));
+    let (letter, url_escape) =
+        MacroLetter::from_ascii(b[0]).unwrap_or((MacroLetter::Domain, false));
     let mut i = 1;
     let mut digits: Option<u32> = None;
     while i < b.len() && b[i].is_ascii_digit() {
@@ -251,9 +252,7 @@ fn validate_macro(
     };
     if letter.exp_only() && !in_exp_text {
         return Err((
-            ParseErrorKind::MacroLetterOnlyInExp {
-                letter: c as char,
-            },
+            ParseErrorKind::MacroLetterOnlyInExp { letter: c as char },
             i,
             1,
         ));
@@ -264,7 +263,11 @@ fn validate_macro(
         i += 1;
     }
     if i > digits_start && b[digits_start..i].iter().all(|&d| d == b'0') {
-        return Err((ParseErrorKind::ZeroMacroDigits, digits_start, i - digits_start));
+        return Err((
+            ParseErrorKind::ZeroMacroDigits,
+            digits_start,
+            i - digits_start,
+        ));
     }
     if i < b.len() && b[i].eq_ignore_ascii_case(&b'r') {
         i += 1;
@@ -448,7 +451,9 @@ fn transform(value: &str, m: &Macro<'_>, out: &mut String) {
     let parts: Vec<&str> = value
         .split(|c: char| c.is_ascii() && delims.as_bytes().contains(&(c as u8)))
         .collect();
-    let keep = m.digits.map_or(parts.len(), |d| (d as usize).min(parts.len()));
+    let keep = m
+        .digits
+        .map_or(parts.len(), |d| (d as usize).min(parts.len()));
     let mut first = true;
     let mut push = |p: &str, out: &mut String| {
         if !first {
@@ -553,7 +558,10 @@ mod tests {
             exp("%{S}", Target::Explanation),
             "strong-bad%40email.example.com"
         );
-        assert_eq!(exp("%{c} at %{t}", Target::Explanation), "192.0.2.3 at 1700000000");
+        assert_eq!(
+            exp("%{c} at %{t}", Target::Explanation),
+            "192.0.2.3 at 1700000000"
+        );
         assert_eq!(exp("%{p}", Target::DomainName), "unknown");
     }
 
@@ -564,8 +572,14 @@ mod tests {
         assert_eq!(kind("%x"), ParseErrorKind::InvalidMacro);
         assert_eq!(kind("%{d"), ParseErrorKind::InvalidMacro);
         assert_eq!(kind("%{d0}"), ParseErrorKind::ZeroMacroDigits);
-        assert_eq!(kind("%{q}"), ParseErrorKind::InvalidMacroLetter { letter: 'q' });
-        assert_eq!(kind("%{t}"), ParseErrorKind::MacroLetterOnlyInExp { letter: 't' });
+        assert_eq!(
+            kind("%{q}"),
+            ParseErrorKind::InvalidMacroLetter { letter: 'q' }
+        );
+        assert_eq!(
+            kind("%{t}"),
+            ParseErrorKind::MacroLetterOnlyInExp { letter: 't' }
+        );
         assert_eq!(kind("%{d2r+-x}"), ParseErrorKind::InvalidMacro);
         assert!(MacroString::parse("%{d2r+-./_=,}", false).is_ok());
         assert!(MacroString::parse("%{R} %{C}", true).is_ok());

@@ -116,9 +116,9 @@ impl Zone {
             let Some(entries) = self.names.get(&name) else {
                 return Answer::NxDomain;
             };
-            let has_txt = entries.iter().any(|e| {
-                matches!(e, ZoneEntry::TxtNone | ZoneEntry::Record(Rdata::Txt(_)))
-            });
+            let has_txt = entries
+                .iter()
+                .any(|e| matches!(e, ZoneEntry::TxtNone | ZoneEntry::Record(Rdata::Txt(_))));
             let mut records = Vec::new();
             let mut cname = None;
             for entry in entries {
@@ -127,7 +127,9 @@ impl Zone {
                         return Answer::temp_fail("timeout");
                     }
                     ZoneEntry::Timeout => break,
-                    ZoneEntry::Record(r) if rdata_type(r) == lookup.qtype => records.push(r.clone()),
+                    ZoneEntry::Record(r) if rdata_type(r) == lookup.qtype => {
+                        records.push(r.clone())
+                    }
                     ZoneEntry::Spf(t) if lookup.qtype == QueryType::Txt && !has_txt => {
                         records.push(Rdata::Txt(t.clone()));
                     }
@@ -167,7 +169,9 @@ fn parse_entry(value: &Value) -> Result<ZoneEntry, String> {
         let first = it.next();
         if it.next().is_some() { None } else { first }
     }) else {
-        return Err(format!("expected {{TYPE: value}} or TIMEOUT, found {value}"));
+        return Err(format!(
+            "expected {{TYPE: value}} or TIMEOUT, found {value}"
+        ));
     };
     let text = || {
         v.as_str()
@@ -193,7 +197,9 @@ fn parse_entry(value: &Value) -> Result<ZoneEntry, String> {
                     exchange,
                 })
             });
-            ZoneEntry::Record(parsed.ok_or_else(|| format!("MX value must be [pref, name], found {v}"))?)
+            ZoneEntry::Record(
+                parsed.ok_or_else(|| format!("MX value must be [pref, name], found {v}"))?,
+            )
         }
         "PTR" => ZoneEntry::Record(Rdata::Ptr(text()?.trim_end_matches('.').to_owned())),
         "CNAME" => ZoneEntry::Cname(text()?),
@@ -216,6 +222,8 @@ fn character_strings(v: &Value) -> Result<Vec<u8>, String> {
             out.extend_from_slice(s.as_bytes());
             Ok(out)
         }),
-        other => Err(format!("TXT value must be a string or a list, found {other}")),
+        other => Err(format!(
+            "TXT value must be a string or a list, found {other}"
+        )),
     }
 }

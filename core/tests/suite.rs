@@ -9,7 +9,9 @@ use spfgate::eval::{Config, Evaluator, Request};
 use spfgate::zone::Zone;
 
 fn suite_path(file: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/spf-test-suite").join(file)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/spf-test-suite")
+        .join(file)
 }
 
 /// One test of a scenario.
@@ -37,7 +39,10 @@ fn load(file: &str) -> Vec<(Zone, Vec<Case>)> {
             let s = |k: &str| t[k].as_str().map(str::to_owned).unwrap_or_default();
             let results = match &t["result"] {
                 Value::String(r) => vec![r.clone()],
-                Value::Array(rs) => rs.iter().filter_map(|r| r.as_str().map(str::to_owned)).collect(),
+                Value::Array(rs) => rs
+                    .iter()
+                    .filter_map(|r| r.as_str().map(str::to_owned))
+                    .collect(),
                 other => panic!("{name}: unexpected result {other}"),
             };
             cases.push(Case {
@@ -57,7 +62,10 @@ fn load(file: &str) -> Vec<(Zone, Vec<Case>)> {
 
 /// Runs one case; `Err` describes a failure.
 fn run_case(zone: &Zone, case: &Case, config: &Config) -> Result<(), String> {
-    let ip = case.ip.parse().map_err(|e| format!("bad host {}: {e}", case.ip))?;
+    let ip = case
+        .ip
+        .parse()
+        .map_err(|e| format!("bad host {}: {e}", case.ip))?;
     let request = Request::new(ip, &case.mail_from, &case.helo);
     let outcome = Evaluator::new(request, config.clone()).run_with(|lookup| zone.resolve(lookup));
     let got = outcome.result.as_str();
@@ -71,7 +79,10 @@ fn run_case(zone: &Zone, case: &Case, config: &Config) -> Result<(), String> {
     if let Some(want) = &case.explanation
         && outcome.explanation.as_deref() != Some(want.as_str())
     {
-        return Err(format!("explanation {:?}, expected {want:?}", outcome.explanation));
+        return Err(format!(
+            "explanation {:?}, expected {want:?}",
+            outcome.explanation
+        ));
     }
     Ok(())
 }
@@ -116,7 +127,12 @@ fn main() {
                 ..suite_config()
             },
         ),
-        ("rfc4408", "rfc4408-tests.yml", RFC4408_SUPERSEDED, suite_config()),
+        (
+            "rfc4408",
+            "rfc4408-tests.yml",
+            RFC4408_SUPERSEDED,
+            suite_config(),
+        ),
     ];
     let mut total_failed = 0;
     for (label, file, excluded, config) in runs {
@@ -126,7 +142,10 @@ fn main() {
         }
         println!("{label}: {passed} passed, {} failed", failures.len());
         if label == "rfc7208" && passed + failures.len() != 203 {
-            eprintln!("FAIL {label}: expected 203 tests, ran {}", passed + failures.len());
+            eprintln!(
+                "FAIL {label}: expected 203 tests, ran {}",
+                passed + failures.len()
+            );
             total_failed += 1;
         }
         total_failed += failures.len();

@@ -194,13 +194,18 @@ impl Evaluator {
             .unwrap_or(from);
         let (local_part, sender_domain) = match (request.identity, from.rsplit_once('@')) {
             (Identity::MailFrom, Some((local, domain))) => {
-                let local = if local.is_empty() { "postmaster" } else { local };
+                let local = if local.is_empty() {
+                    "postmaster"
+                } else {
+                    local
+                };
                 (local.to_owned(), domain.trim_end_matches('.').to_owned())
             }
             // A MAIL FROM without `@` names only a domain (RFC 7208 §4.3).
-            (Identity::MailFrom, None) if !from.is_empty() => {
-                ("postmaster".to_owned(), from.trim_end_matches('.').to_owned())
-            }
+            (Identity::MailFrom, None) if !from.is_empty() => (
+                "postmaster".to_owned(),
+                from.trim_end_matches('.').to_owned(),
+            ),
             _ => ("postmaster".to_owned(), helo.clone()),
         };
         let sender = format!("{local_part}@{sender_domain}");
@@ -231,10 +236,14 @@ impl Evaluator {
             trace: Vec::new(),
         };
         if is_valid_domain(&sender_domain) {
-            ev.frames.push(Frame::new(sender_domain.into(), FrameKind::Top, 0));
+            ev.frames
+                .push(Frame::new(sender_domain.into(), FrameKind::Top, 0));
         } else {
             let problem = Problem::InvalidDomain(sender_domain.clone());
-            ev.finish(Verdict::error(SpfResult::None, sender_domain, problem), None);
+            ev.finish(
+                Verdict::error(SpfResult::None, sender_domain, problem),
+                None,
+            );
         }
         ev
     }
@@ -642,7 +651,12 @@ impl Evaluator {
     }
 
     /// Ends the top frame with `result`, handing it to the parent or finishing.
-    fn end_frame(&mut self, result: SpfResult, mechanism: Option<String>, problem: Option<Problem>) {
+    fn end_frame(
+        &mut self,
+        result: SpfResult,
+        mechanism: Option<String>,
+        problem: Option<Problem>,
+    ) {
         let frame = self.frames.pop().unwrap_or_else(|| unreachable!());
         let domain = frame.domain.to_string();
         let is_top = match frame.kind {
@@ -726,7 +740,9 @@ impl Evaluator {
                 match self.need(qtype, &target, false) {
                     Err(p) => TermStep::Error(SpfResult::PermError, p),
                     Ok(Got::Waiting) => TermStep::Blocked,
-                    Ok(Got::Ready(slot)) => self.match_addresses(slot, &target, qtype, prefix, true),
+                    Ok(Got::Ready(slot)) => {
+                        self.match_addresses(slot, &target, qtype, prefix, true)
+                    }
                 }
             }
             Mechanism::Mx { domain: spec, cidr } => {
@@ -746,9 +762,7 @@ impl Evaluator {
                     Ok(Got::Ready(slot)) => match self.answer_at(slot) {
                         Answer::TempFail(reason) => temp_error(&target, QueryType::A, reason),
                         a if a.is_void() => self.void_no_match(),
-                        Answer::Records(rs) => {
-                            matched(rs.iter().any(|r| matches!(r, Rdata::A(_))))
-                        }
+                        Answer::Records(rs) => matched(rs.iter().any(|r| matches!(r, Rdata::A(_)))),
                         Answer::NxDomain => TermStep::NoMatch,
                     },
                 }
@@ -935,7 +949,9 @@ impl Evaluator {
         } else {
             None
         };
-        let p = validated.as_deref().map(|names| pick_validated(names, domain));
+        let p = validated
+            .as_deref()
+            .map(|names| pick_validated(names, domain));
         Some(self.expand_domain(spec, domain, p))
     }
 
@@ -1008,7 +1024,9 @@ impl Evaluator {
             },
             Err(_) => None,
         };
-        let explanation = text.as_deref().and_then(|t| MacroString::parse(t, true).ok());
+        let explanation = text
+            .as_deref()
+            .and_then(|t| MacroString::parse(t, true).ok());
         if let Some(ms) = &explanation
             && ms.uses(MacroLetter::ValidatedName)
             && let Ok(None) = self.validated_names()
@@ -1096,7 +1114,9 @@ fn qualifier_result(q: Qualifier) -> SpfResult {
 fn in_network(ip: IpAddr, rdata: &Rdata, prefix: u8) -> bool {
     match (ip, rdata) {
         (IpAddr::V4(ip), Rdata::A(a)) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(prefix.min(32))).unwrap_or(0);
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(prefix.min(32)))
+                .unwrap_or(0);
             u32::from(ip) & mask == u32::from(*a) & mask
         }
         (IpAddr::V6(ip), Rdata::Aaaa(a)) => {
@@ -1149,16 +1169,11 @@ fn is_valid_domain(domain: &str) -> bool {
     let d = domain.strip_suffix('.').unwrap_or(domain);
     is_queryable_name(d)
         && d.contains('.')
-        && d
-            .bytes()
+        && d.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// A name DNS can carry: 1–63-octet labels, at most 253 octets.
 fn is_queryable_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 253
-        && name
-            .split('.')
-            .all(|l| !l.is_empty() && l.len() <= 63)
+    !name.is_empty() && name.len() <= 253 && name.split('.').all(|l| !l.is_empty() && l.len() <= 63)
 }

@@ -162,7 +162,12 @@ impl fmt::Display for TraceEvent {
                 domain,
                 text,
                 depth,
-            } => write!(f, "{:w$}record {domain}: {text}", "", w = *depth as usize * 2),
+            } => write!(
+                f,
+                "{:w$}record {domain}: {text}",
+                "",
+                w = *depth as usize * 2
+            ),
             TraceEvent::Term {
                 domain,
                 term,
@@ -170,7 +175,12 @@ impl fmt::Display for TraceEvent {
                 depth,
             } => {
                 let m = if *matched { "match" } else { "no match" };
-                write!(f, "{:w$}{domain}: {term} -> {m}", "", w = *depth as usize * 2)
+                write!(
+                    f,
+                    "{:w$}{domain}: {term} -> {m}",
+                    "",
+                    w = *depth as usize * 2
+                )
             }
         }
     }

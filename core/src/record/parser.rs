@@ -50,7 +50,12 @@ pub(super) fn parse_record(text: &str) -> Result<Record<'_>, ParseError> {
     check_characters(text)?;
     if !rest.is_empty() && !rest.starts_with(' ') {
         let end = rest.find(' ').map_or(text.len(), |i| i + 6);
-        return Err(ParseError::new(ParseErrorKind::NotSpf, 0, end, &text[..end]));
+        return Err(ParseError::new(
+            ParseErrorKind::NotSpf,
+            0,
+            end,
+            &text[..end],
+        ));
     }
 
     let mut terms = Vec::with_capacity(8);
@@ -207,15 +212,14 @@ fn parse_directive<'a>(cx: &TermCx<'a>) -> Result<Directive<'a>, ParseError> {
         Mechanism::Ptr(optional_domain(cx, args)?)
     } else if is("ip4") {
         let (addr, prefix) = network(cx, args, 32, ParseErrorKind::InvalidIp4)?;
-        let ip = ip4_address(addr).ok_or_else(|| {
-            cx.err(ParseErrorKind::InvalidIp4, cx.pos(addr), addr.len().max(1))
-        })?;
+        let ip = ip4_address(addr)
+            .ok_or_else(|| cx.err(ParseErrorKind::InvalidIp4, cx.pos(addr), addr.len().max(1)))?;
         Mechanism::Ip4(Ipv4Net::new_assert(ip, prefix))
     } else if is("ip6") {
         let (addr, prefix) = network(cx, args, 128, ParseErrorKind::InvalidIp6)?;
-        let ip: Ipv6Addr = addr.parse().map_err(|_| {
-            cx.err(ParseErrorKind::InvalidIp6, cx.pos(addr), addr.len().max(1))
-        })?;
+        let ip: Ipv6Addr = addr
+            .parse()
+            .map_err(|_| cx.err(ParseErrorKind::InvalidIp6, cx.pos(addr), addr.len().max(1)))?;
         Mechanism::Ip6(Ipv6Net::new_assert(ip, prefix))
     } else {
         let kind = ParseErrorKind::UnknownMechanism { name: name.into() };
@@ -261,8 +265,7 @@ fn domain_spec<'a>(cx: &TermCx<'a>, spec: &'a str) -> Result<MacroString<'a>, Pa
     if spec.is_empty() {
         return Err(cx.err(ParseErrorKind::MissingDomain, at, 0));
     }
-    let ms =
-        MacroString::parse(spec, false).map_err(|(kind, i, len)| cx.err(kind, at + i, len))?;
+    let ms = MacroString::parse(spec, false).map_err(|(kind, i, len)| cx.err(kind, at + i, len))?;
     if !has_domain_end(&ms) {
         return Err(cx.err(ParseErrorKind::InvalidDomainEnd, at, spec.len()));
     }
@@ -274,7 +277,8 @@ fn has_domain_end(ms: &MacroString<'_>) -> bool {
     match ms.pieces().last() {
         Some(Piece::Literal(lit)) => {
             let lit = lit.strip_suffix('.').unwrap_or(lit);
-            lit.rfind('.').is_some_and(|dot| is_toplabel(&lit[dot + 1..]))
+            lit.rfind('.')
+                .is_some_and(|dot| is_toplabel(&lit[dot + 1..]))
         }
         Some(Piece::Macro(_) | Piece::Escape(_)) => true,
         None => false,
@@ -359,7 +363,11 @@ fn cidr_length(cx: &TermCx<'_>, digits: &str, max: u8) -> Result<u8, ParseError>
         n.saturating_mul(10).saturating_add(u32::from(d - b'0'))
     });
     if length > u32::from(max) {
-        return Err(cx.err(ParseErrorKind::CidrTooLong { length, max }, at, digits.len()));
+        return Err(cx.err(
+            ParseErrorKind::CidrTooLong { length, max },
+            at,
+            digits.len(),
+        ));
     }
     Ok(length as u8)
 }
