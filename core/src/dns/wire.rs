@@ -126,6 +126,71 @@ pub fn encode_query(lookup: &Lookup, message_id: u16) -> Result<Vec<u8>, WireErr
     })
 }
 
+/// Builds the response a server would send for `lookup` with `answer`: for fake
+/// resolvers in tests of every binding, and to run the test suite through the wire.
+///
+/// NXDOMAIN and temporary failures become the NXDOMAIN and SERVFAIL rcodes; TXT data
+/// is split into 255-octet character-strings.
+///
+/// ```
+/// use spfgate::dns::{wire, Answer, Lookup, LookupId, QueryType, Rdata};
+/// let lookup = Lookup { id: LookupId(7), name: "example.com".into(), qtype: QueryType::Txt };
+/// let answer = Answer::Records(vec![Rdata::Txt(b"v=spf1 -all".to_vec())]);
+/// let bytes = wire::encode_response(&lookup, 7, &answer)?;
+/// assert_eq!(wire::decode_response(&lookup, Some(7), &bytes)?, answer);
+/// # Ok::<(), wire::WireError>(())
+/// ```
+pub fn encode_response(
+    lookup: &Lookup,
+    message_id: u16,
+    answer: &Answer,
+) -> Result<Vec<u8>, WireError> {
+    let owner = wire_name(&lookup.name)?;
+    let mut message = Message::new(message_id, MessageType::Response, OpCode::Query);
+    message.metadata.recursion_desired = true;
+    message.metadata.recursion_available = true;
+    message.add_query(Query::query(owner.clone(), record_type(lookup.qtype)));
+    match answer {
+        Answer::NxDomain => message.metadata.response_code = ResponseCode::NXDomain,
+        Answer::TempFail(_) => message.metadata.response_code = ResponseCode::ServFail,
+        Answer::Records(records) => {
+            for rdata in records {
+                let data = to_hickory(rdata)?;
+                message.add_answer(Record::from_rdata(owner.clone(), 300, data));
+            }
+        }
+    }
+    message
+        .to_vec()
+        .map_err(|e| WireError::Malformed(e.to_string()))
+}
+
+fn to_hickory(rdata: &Rdata) -> Result<RData, WireError> {
+    use hickory_proto::rr::rdata::{A, AAAA, MX, PTR, TXT};
+    // An empty target is the root name (a null MX, RFC 7505), as decoding reports it.
+    let target = |name: &str| match name {
+        "" => Ok(Name::root()),
+        name => wire_name(name),
+    };
+    Ok(match rdata {
+        Rdata::A(ip) => RData::A(A(*ip)),
+        Rdata::Aaaa(ip) => RData::AAAA(AAAA(*ip)),
+        Rdata::Mx {
+            preference,
+            exchange,
+        } => RData::MX(MX::new(*preference, target(exchange)?)),
+        Rdata::Txt(bytes) => {
+            let strings: Vec<&[u8]> = if bytes.is_empty() {
+                vec![&[]]
+            } else {
+                bytes.chunks(255).collect()
+            };
+            RData::TXT(TXT::from_bytes(strings))
+        }
+        Rdata::Ptr(name) => RData::PTR(PTR(target(name)?)),
+    })
+}
+
 /// Decodes the response to `lookup` and extracts its answer.
 ///
 /// Checks, in order: a response to a standard query, the message id (when
