@@ -9,5 +9,6 @@
 pub mod dns;
 pub mod eval;
 pub mod macros;
+pub mod policy;
 pub mod record;
 pub mod zone;

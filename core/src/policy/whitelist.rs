@@ -1,0 +1,1246 @@
+//! The whitelist text field: IP addresses, networks and ranges typed by an admin.
+//!
+//! Admins type the list by hand, so the parser accepts what people write:
+//! entries separated by newlines, spaces, commas or semicolons in any mix, `#`
+//! comments, single addresses, CIDR networks and `start-end` ranges (also with
+//! blanks around the dash). Everything else is reported with its line and
+//! column instead of being guessed at: `01.2.3.4` is rejected because some
+//! software reads leading zeros as octal, and a zone id such as `%eth0` is
+//! rejected because it names an interface of one host, not a network.
+//!
+//! [`parse_whitelist`] is lenient: it keeps every valid entry and collects the
+//! problems, which suits a settings page that shows them next to the field.
+//! [`parse_whitelist_strict`] rejects the whole text on any error, which suits
+//! the code that saves the settings.
+//!
+//! ```
+//! use spfgate::policy::whitelist::{parse_whitelist, WhitelistErrorKind};
+//!
+//! let report = parse_whitelist("192.0.2.0/24, 10.0.0.1-10.0.0.6 # office\n01.2.3.4");
+//! assert_eq!(report.entries.len(), 2);
+//! assert_eq!(report.entries[1].networks.len(), 4); // .1/32 .2/31 .4/31 .6/32
+//! assert_eq!(report.errors[0].line, 2);
+//! assert!(matches!(report.errors[0].kind, WhitelistErrorKind::LeadingZero { .. }));
+//! ```
+//!
+//! Hostile input is bounded: at most [`MAX_NETWORKS`] networks are kept, at
+//! most [`MAX_DIAGNOSTICS`] errors and warnings of each sort are stored (the
+//! rest are only counted), an entry longer than [`MAX_ENTRY_LEN`] bytes is not
+//! parsed, and a range expands to at most 2 × 32 (IPv4) or 2 × 128 (IPv6)
+//! networks. Parsing is one pass over the text plus one sort of the networks.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::ops::Range;
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use serde::{Serialize, Serializer};
+
+/// Most networks one whitelist may hold; beyond it parsing stops with
+/// [`WhitelistErrorKind::TooManyNetworks`]. A hand-typed field never comes
+/// near it; the limit keeps memory bounded when the text is hostile.
+pub const MAX_NETWORKS: usize = 100_000;
+
+/// Most errors, and separately most warnings, stored in a report. Further
+/// ones are counted in [`WhitelistReport::errors_omitted`] and
+/// [`WhitelistReport::warnings_omitted`], so 10 MB of garbage costs kilobytes.
+pub const MAX_DIAGNOSTICS: usize = 1_000;
+
+/// Longest entry, in bytes, that is parsed. The longest valid form, an IPv6
+/// range with embedded IPv4 on both sides, is about 100 bytes.
+pub const MAX_ENTRY_LEN: usize = 256;
+
+/// Characters of an offending entry kept in a diagnostic's `text`.
+const MAX_QUOTED_CHARS: usize = 64;
+
+/// One accepted whitelist entry: what the admin typed and what it means.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// The normalized networks: one for an address or CIDR (host bits
+    /// cleared), the minimal CIDR cover for a range. Serialized as text.
+    #[serde(serialize_with = "serialize_networks")]
+    pub networks: Vec<IpNet>,
+    /// The entry exactly as typed.
+    pub text: String,
+    /// 1-based line (for [`parse_whitelist_lines`], the 1-based index of the string).
+    pub line: usize,
+    /// 1-based column, counted in characters, where the entry starts.
+    pub column: usize,
+    /// Byte range of the entry in the parsed text (in its own string for
+    /// [`parse_whitelist_lines`]).
+    pub span: Range<usize>,
+}
+
+/// An entry that was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("line {line}, column {column}: `{text}` — {kind}")]
+pub struct WhitelistError {
+    /// 1-based line of the offending entry.
+    pub line: usize,
+    /// 1-based column, in characters, where the offending entry starts.
+    pub column: usize,
+    /// Byte range of the offending entry.
+    pub span: Range<usize>,
+    /// The offending entry as typed (cut after 64 characters).
+    pub text: String,
+    /// What is wrong with it.
+    pub kind: WhitelistErrorKind,
+}
+
+/// What is wrong with an entry. `Display` gives the message for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+#[non_exhaustive] // New checks may be added without breaking callers' matches.
+pub enum WhitelistErrorKind {
+    /// Neither an address, a network nor a range (a host name, a wildcard...).
+    #[error("not an IP address, network or range (host names and wildcards are not accepted)")]
+    UnknownToken,
+    /// An address is missing, as in `/24` or `192.0.2.1-`.
+    #[error("an address is missing")]
+    Empty,
+    /// An IPv4 address without exactly four octets.
+    #[error("an IPv4 address has 4 octets, this one has {found}")]
+    OctetCount {
+        /// How many dot-separated parts were found.
+        found: usize,
+    },
+    /// An octet that is empty or above 255.
+    #[error("octet `{octet}` is not a number from 0 to 255")]
+    BadOctet {
+        /// The octet as typed.
+        octet: String,
+    },
+    /// A leading zero in an octet or prefix length: `01.2.3.4` means
+    /// `1.2.3.4` to some software and `1.2.3.4` read as octal to others.
+    #[error("leading zero in `{part}` (some software reads it as octal)")]
+    LeadingZero {
+        /// The octet or prefix length as typed.
+        part: String,
+    },
+    /// A prefix length above 32 (IPv4) or 128 (IPv6).
+    #[error("prefix length {prefix} is above {max}")]
+    PrefixTooLong {
+        /// The prefix length (saturated at `u32::MAX`).
+        prefix: u32,
+        /// 32 or 128.
+        max: u8,
+    },
+    /// A prefix length that is not a number, as in `192.0.2.0/` or `/2a`.
+    #[error("prefix length `{prefix}` is not a number")]
+    BadPrefix {
+        /// The prefix length as typed.
+        prefix: String,
+    },
+    /// An IPv6 address that breaks RFC 4291 section 2.2.
+    #[error("invalid IPv6 address: {detail}")]
+    Ipv6Syntax {
+        /// Which rule is broken.
+        detail: &'static str,
+    },
+    /// An IPv6 zone id (`fe80::1%eth0`): it names an interface of one host,
+    /// which means nothing to a gateway elsewhere.
+    #[error("zone id `%{zone}` is not allowed")]
+    ZoneIdNotAllowed {
+        /// The zone id without the `%`.
+        zone: String,
+    },
+    /// A range whose start comes after its end.
+    #[error("range start {start} is after its end {end}")]
+    RangeReversed {
+        /// First address typed.
+        start: IpAddr,
+        /// Second address typed.
+        end: IpAddr,
+    },
+    /// A range from an IPv4 to an IPv6 address or back.
+    #[error("a range cannot mix IPv4 and IPv6")]
+    RangeMixedFamilies,
+    /// A range with more than one `-` or with a prefix length on one side.
+    #[error("invalid range: {detail}")]
+    BadRange {
+        /// Which rule is broken.
+        detail: &'static str,
+    },
+    /// An entry longer than [`MAX_ENTRY_LEN`] bytes.
+    #[error("entry is longer than {max} bytes")]
+    TooLong {
+        /// [`MAX_ENTRY_LEN`].
+        max: usize,
+    },
+    /// The whitelist holds more than [`MAX_NETWORKS`] networks; parsing
+    /// stopped at this entry.
+    #[error("more than {max} networks; the rest of the list was not read")]
+    TooManyNetworks {
+        /// [`MAX_NETWORKS`].
+        max: usize,
+    },
+}
+
+/// An accepted entry that is probably not what the admin meant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WhitelistWarning {
+    /// 1-based line of the entry.
+    pub line: usize,
+    /// 1-based column, in characters, where the entry starts.
+    pub column: usize,
+    /// Byte range of the entry.
+    pub span: Range<usize>,
+    /// The entry as typed.
+    pub text: String,
+    /// What looks wrong.
+    pub kind: WhitelistWarningKind,
+}
+
+impl fmt::Display for WhitelistWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "line {}, column {}: `{}` — {}",
+            self.line, self.column, self.text, self.kind
+        )
+    }
+}
+
+/// Why an accepted entry deserves a second look. `Display` gives the message.
+///
+/// The special-purpose kinds carry the registered block the entry falls in
+/// (RFC 6890 and the IANA special-purpose registries).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+#[non_exhaustive] // New checks may be added without breaking callers' matches.
+pub enum WhitelistWarningKind {
+    /// Bits after the prefix were set (`192.0.2.1/24`); the entry was
+    /// normalized to the network that contains them.
+    HostBitsSet {
+        /// The network used instead.
+        #[serde(serialize_with = "serialize_display")]
+        normalized: IpNet,
+    },
+    /// The same networks were listed before.
+    Duplicate {
+        /// Line of the earlier entry.
+        line: usize,
+        /// Column of the earlier entry.
+        column: usize,
+    },
+    /// Every network of the entry is already inside another entry.
+    ContainedIn {
+        /// The covering network.
+        #[serde(serialize_with = "serialize_display")]
+        other: IpNet,
+        /// Line of the entry holding it.
+        line: usize,
+        /// Column of the entry holding it.
+        column: usize,
+    },
+    /// `0.0.0.0/0` or `::/0`: the whole address family is allowed.
+    WholeInternet,
+    /// A private network (RFC 1918, or IPv6 unique local fc00::/7): never
+    /// the source of mail arriving over the internet.
+    PrivateRange {
+        /// The registered block.
+        #[serde(serialize_with = "serialize_display")]
+        block: IpNet,
+    },
+    /// Loopback (127.0.0.0/8, ::1).
+    Loopback {
+        /// The registered block.
+        #[serde(serialize_with = "serialize_display")]
+        block: IpNet,
+    },
+    /// Reserved for documentation (RFC 5737, RFC 3849, RFC 9637): an
+    /// example copied from a manual.
+    Documentation {
+        /// The registered block.
+        #[serde(serialize_with = "serialize_display")]
+        block: IpNet,
+    },
+    /// Link-local (169.254.0.0/16, fe80::/10): not routed.
+    LinkLocal {
+        /// The registered block.
+        #[serde(serialize_with = "serialize_display")]
+        block: IpNet,
+    },
+    /// Carrier-grade NAT space (100.64.0.0/10, RFC 6598): shared by many
+    /// customers of one provider.
+    SharedAddressSpace {
+        /// The registered block.
+        #[serde(serialize_with = "serialize_display")]
+        block: IpNet,
+    },
+    /// Multicast (224.0.0.0/4, ff00::/8): never a mail client.
+    Multicast {
+        /// The registered block.
+        #[serde(serialize_with = "serialize_display")]
+        block: IpNet,
+    },
+    /// Reserved (240.0.0.0/4, including the broadcast address).
+    Reserved {
+        /// The registered block.
+        #[serde(serialize_with = "serialize_display")]
+        block: IpNet,
+    },
+    /// "This network" (0.0.0.0/8) or the IPv6 unspecified address.
+    Unspecified {
+        /// The registered block.
+        #[serde(serialize_with = "serialize_display")]
+        block: IpNet,
+    },
+    /// An IPv4-mapped IPv6 network (`::ffff:192.0.2.1`): it is matched as
+    /// the IPv4 network it maps, which is the clearer way to write it.
+    Ipv4Mapped {
+        /// The IPv4 network it stands for.
+        #[serde(serialize_with = "serialize_display")]
+        ipv4: Ipv4Net,
+    },
+}
+
+impl fmt::Display for WhitelistWarningKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use WhitelistWarningKind as K;
+        match self {
+            K::HostBitsSet { normalized } => {
+                write!(f, "host bits are set; using {normalized}")
+            }
+            K::Duplicate { line, column } => {
+                write!(f, "duplicate of the entry at line {line}, column {column}")
+            }
+            K::ContainedIn {
+                other,
+                line,
+                column,
+            } => write!(
+                f,
+                "already covered by {other} (line {line}, column {column})"
+            ),
+            K::WholeInternet => f.write_str("allows every address of its family"),
+            K::PrivateRange { block } => write!(f, "private network ({block})"),
+            K::Loopback { block } => write!(f, "loopback ({block})"),
+            K::Documentation { block } => {
+                write!(f, "reserved for documentation ({block})")
+            }
+            K::LinkLocal { block } => write!(f, "link-local, not routed ({block})"),
+            K::SharedAddressSpace { block } => {
+                write!(f, "carrier-grade NAT space shared by many users ({block})")
+            }
+            K::Multicast { block } => write!(f, "multicast ({block})"),
+            K::Reserved { block } => write!(f, "reserved address space ({block})"),
+            K::Unspecified { block } => write!(f, "unspecified address ({block})"),
+            K::Ipv4Mapped { ipv4 } => {
+                write!(f, "IPv4-mapped; it matches IPv4 clients in {ipv4}")
+            }
+        }
+    }
+}
+
+/// Everything found in a whitelist text: the accepted entries and the problems.
+///
+/// Plain data: it serializes to JSON for a settings page, networks as text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct WhitelistReport {
+    /// Accepted entries in the order they were typed.
+    pub entries: Vec<Entry>,
+    /// Rejected entries in the order they were typed (at most [`MAX_DIAGNOSTICS`]).
+    pub errors: Vec<WhitelistError>,
+    /// Doubtful accepted entries, ordered by position (at most [`MAX_DIAGNOSTICS`]).
+    pub warnings: Vec<WhitelistWarning>,
+    /// Errors found beyond [`MAX_DIAGNOSTICS`] and not stored.
+    pub errors_omitted: usize,
+    /// Warnings found beyond [`MAX_DIAGNOSTICS`] and not stored.
+    pub warnings_omitted: usize,
+}
+
+impl WhitelistReport {
+    /// True when no entry was rejected.
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty() && self.errors_omitted == 0
+    }
+
+    /// All accepted networks, entry by entry.
+    pub fn networks(&self) -> impl Iterator<Item = IpNet> + '_ {
+        self.entries.iter().flat_map(|e| e.networks.iter().copied())
+    }
+
+    /// The checked whitelist, or the report itself if any entry was rejected.
+    ///
+    /// ```
+    /// use spfgate::policy::whitelist::parse_whitelist;
+    ///
+    /// assert!(parse_whitelist("192.0.2.1").into_whitelist().is_ok());
+    /// assert!(parse_whitelist("192.0.2.1 nonsense").into_whitelist().is_err());
+    /// ```
+    pub fn into_whitelist(self) -> Result<Whitelist, WhitelistRejected> {
+        if self.is_ok() {
+            Ok(Whitelist {
+                entries: self.entries,
+                warnings: self.warnings,
+                warnings_omitted: self.warnings_omitted,
+            })
+        } else {
+            Err(WhitelistRejected { report: self })
+        }
+    }
+}
+
+/// A whitelist without errors, as accepted by [`parse_whitelist_strict`].
+///
+/// Its `Display` is the canonical text: one normalized network per line,
+/// which parses back to the same networks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Whitelist {
+    entries: Vec<Entry>,
+    warnings: Vec<WhitelistWarning>,
+    warnings_omitted: usize,
+}
+
+impl Whitelist {
+    /// The entries in the order they were typed.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Warnings about accepted entries (at most [`MAX_DIAGNOSTICS`]).
+    pub fn warnings(&self) -> &[WhitelistWarning] {
+        &self.warnings
+    }
+
+    /// Warnings found beyond [`MAX_DIAGNOSTICS`] and not stored.
+    pub fn warnings_omitted(&self) -> usize {
+        self.warnings_omitted
+    }
+
+    /// All networks, entry by entry.
+    pub fn networks(&self) -> impl Iterator<Item = IpNet> + '_ {
+        self.entries.iter().flat_map(|e| e.networks.iter().copied())
+    }
+}
+
+impl fmt::Display for Whitelist {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.networks().try_for_each(|net| writeln!(f, "{net}"))
+    }
+}
+
+/// [`parse_whitelist_strict`] found errors; the full report is inside.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("whitelist rejected: {} error(s), first: {}", self.error_count(), self.first_error())]
+pub struct WhitelistRejected {
+    /// What the lenient parse found, errors included.
+    pub report: WhitelistReport,
+}
+
+impl WhitelistRejected {
+    fn error_count(&self) -> usize {
+        self.report
+            .errors
+            .len()
+            .saturating_add(self.report.errors_omitted)
+    }
+
+    fn first_error(&self) -> &dyn fmt::Display {
+        match self.report.errors.first() {
+            Some(e) => e,
+            None => &"(not stored)",
+        }
+    }
+}
+
+/// Parses a whitelist text leniently: valid entries are kept, problems collected.
+///
+/// Entries are separated by any mix of newlines, blanks, commas and
+/// semicolons; `#` starts a comment that runs to the end of the line.
+///
+/// ```
+/// use spfgate::policy::whitelist::parse_whitelist;
+///
+/// let report = parse_whitelist("192.0.2.1/24 ; 2001:db8::/32,,\n::ffff:192.0.2.1");
+/// let nets: Vec<String> = report.networks().map(|n| n.to_string()).collect();
+/// assert_eq!(nets, ["192.0.2.0/24", "2001:db8::/32", "::ffff:192.0.2.1/128"]);
+/// assert!(report.errors.is_empty());
+/// ```
+pub fn parse_whitelist(text: &str) -> WhitelistReport {
+    let mut builder = Builder::default();
+    builder.feed(text, None);
+    builder.finish()
+}
+
+/// Parses a whitelist text and rejects it on any error.
+///
+/// ```
+/// use spfgate::policy::whitelist::parse_whitelist_strict;
+///
+/// let list = parse_whitelist_strict("192.0.2.0 - 192.0.2.255\n2001:db8::1").unwrap();
+/// assert_eq!(list.to_string(), "192.0.2.0/24\n2001:db8::1/128\n");
+/// let rejected = parse_whitelist_strict("192.0.2.0/33").unwrap_err();
+/// assert_eq!(rejected.report.errors[0].to_string(),
+///            "line 1, column 1: `192.0.2.0/33` — prefix length 33 is above 32");
+/// ```
+pub fn parse_whitelist_strict(text: &str) -> Result<Whitelist, WhitelistRejected> {
+    parse_whitelist(text).into_whitelist()
+}
+
+/// Parses a whitelist given as separate strings, each read like one line.
+///
+/// For callers that already hold the list split up (a JSON array, a form with
+/// one input per address). A report's `line` is the index of the string plus
+/// one, and spans are byte ranges inside that string.
+///
+/// ```
+/// use spfgate::policy::whitelist::parse_whitelist_lines;
+///
+/// let report = parse_whitelist_lines(&["192.0.2.1", "bogus", "10.0.0.0/8"]);
+/// assert_eq!(report.entries.len(), 2);
+/// assert_eq!(report.errors[0].line, 2);
+/// ```
+pub fn parse_whitelist_lines<S: AsRef<str>>(lines: &[S]) -> WhitelistReport {
+    let mut builder = Builder::default();
+    for (index, line) in lines.iter().enumerate() {
+        builder.feed(line.as_ref(), Some(index.saturating_add(1)));
+    }
+    builder.finish()
+}
+
+/// The IPv4 network an IPv4-mapped IPv6 network (inside `::ffff:0:0/96`) stands for.
+pub(crate) fn mapped_ipv4(net: &Ipv6Net) -> Option<Ipv4Net> {
+    let prefix = net.prefix_len().checked_sub(96)?;
+    let addr = net.network().to_ipv4_mapped()?;
+    Ipv4Net::new(addr, prefix).ok()
+}
+
+fn serialize_display<T: fmt::Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
+}
+
+fn serialize_networks<S: Serializer>(nets: &[IpNet], s: S) -> Result<S::Ok, S::Error> {
+    struct AsText<'a>(&'a IpNet);
+    impl Serialize for AsText<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_str(self.0)
+        }
+    }
+    s.collect_seq(nets.iter().map(AsText))
+}
+
+// ---------------------------------------------------------------------------
+// Tokenizer
+
+/// One entry as cut out of the text, before it is parsed.
+struct Token<'a> {
+    text: &'a str,
+    span: Range<usize>,
+    line: usize,
+    column: usize,
+}
+
+/// A position in the text; `Copy` so that lookahead is a cheap clone.
+#[derive(Clone, Copy)]
+struct Cursor<'a> {
+    text: &'a str,
+    pos: usize,
+    line: usize,
+    column: usize,
+    /// `false` for [`parse_whitelist_lines`]: the line number stays fixed.
+    count_lines: bool,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(text: &'a str, fixed_line: Option<usize>) -> Self {
+        Cursor {
+            text,
+            pos: 0,
+            line: fixed_line.unwrap_or(1),
+            column: 1,
+            count_lines: fixed_line.is_none(),
+        }
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.text.get(self.pos..)?.chars().next()
+    }
+
+    fn bump(&mut self) {
+        if let Some(c) = self.peek() {
+            self.pos = self.pos.saturating_add(c.len_utf8());
+            if c == '\n' && self.count_lines {
+                self.line = self.line.saturating_add(1);
+                self.column = 1;
+            } else {
+                self.column = self.column.saturating_add(1);
+            }
+        }
+    }
+
+    fn skip_blanks(&mut self) {
+        while self.peek().is_some_and(is_blank) {
+            self.bump();
+        }
+    }
+
+    /// The next entry, skipping separators and comments.
+    fn next_token(&mut self) -> Option<Token<'a>> {
+        loop {
+            match self.peek()? {
+                '#' => {
+                    while self.peek().is_some_and(|c| c != '\n') {
+                        self.bump();
+                    }
+                }
+                c if is_separator(c) => self.bump(),
+                _ => break,
+            }
+        }
+        let start = *self;
+        let mut end = self.pos;
+        loop {
+            while self.peek().is_some_and(|c| !ends_token(c)) {
+                self.bump();
+                end = self.pos;
+            }
+            // `a - b`: blanks around a range's dash do not split the entry.
+            let dangling_dash = self
+                .text
+                .get(start.pos..end)
+                .is_some_and(|t| t.ends_with('-'));
+            let mut ahead = *self;
+            ahead.skip_blanks();
+            match ahead.peek() {
+                Some(c)
+                    if !ends_token(c) && (dangling_dash || c == '-') && ahead.pos > self.pos =>
+                {
+                    *self = ahead;
+                }
+                _ => break,
+            }
+        }
+        Some(Token {
+            text: self.text.get(start.pos..end).unwrap_or_default(),
+            span: start.pos..end,
+            line: start.line,
+            column: start.column,
+        })
+    }
+}
+
+/// Whitespace inside a line.
+fn is_blank(c: char) -> bool {
+    c.is_whitespace() && c != '\n'
+}
+
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || c == ',' || c == ';'
+}
+
+fn ends_token(c: char) -> bool {
+    is_separator(c) || c == '#'
+}
+
+// ---------------------------------------------------------------------------
+// Entry grammar
+
+/// A parsed entry before it is placed in the report.
+struct Parsed {
+    networks: Vec<IpNet>,
+    /// The CIDR had bits set after its prefix.
+    host_bits_set: bool,
+}
+
+fn parse_entry(text: &str) -> Result<Parsed, WhitelistErrorKind> {
+    if text.len() > MAX_ENTRY_LEN {
+        return Err(WhitelistErrorKind::TooLong { max: MAX_ENTRY_LEN });
+    }
+    if let Some((_, after)) = text.split_once('%') {
+        let zone = after.split(['/', '-']).next().unwrap_or_default().trim();
+        return Err(WhitelistErrorKind::ZoneIdNotAllowed {
+            zone: zone.to_owned(),
+        });
+    }
+    if text.contains('-') {
+        return parse_range(text).map(|networks| Parsed {
+            networks,
+            host_bits_set: false,
+        });
+    }
+    let (addr_text, prefix_text) = match text.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (text, None),
+    };
+    let addr = parse_addr(addr_text)?;
+    let max = match addr {
+        IpAddr::V4(_) => 32,
+        IpAddr::V6(_) => 128,
+    };
+    let prefix = match prefix_text {
+        Some(p) => parse_prefix(p, max)?,
+        None => max,
+    };
+    let net = IpNet::new(addr, prefix).map_err(|_| WhitelistErrorKind::PrefixTooLong {
+        prefix: u32::from(prefix),
+        max,
+    })?;
+    let normalized = net.trunc();
+    Ok(Parsed {
+        networks: vec![normalized],
+        host_bits_set: normalized != net,
+    })
+}
+
+fn parse_range(text: &str) -> Result<Vec<IpNet>, WhitelistErrorKind> {
+    let mut sides = text.split('-');
+    let (Some(first), Some(second), None) = (sides.next(), sides.next(), sides.next()) else {
+        return Err(WhitelistErrorKind::BadRange {
+            detail: "more than one `-`",
+        });
+    };
+    let (first, second) = (first.trim(), second.trim());
+    if first.contains('/') || second.contains('/') {
+        return Err(WhitelistErrorKind::BadRange {
+            detail: "its ends must be addresses, not networks",
+        });
+    }
+    let (start, end) = (parse_addr(first)?, parse_addr(second)?);
+    match (start, end) {
+        (IpAddr::V4(s), IpAddr::V4(e)) if s <= e => {
+            Ok(
+                cidr_cover(u128::from(u32::from(s)), u128::from(u32::from(e)), 32)
+                    .filter_map(|(a, p)| {
+                        let a = u32::try_from(a).ok()?;
+                        Ipv4Net::new(Ipv4Addr::from(a), p).ok().map(IpNet::V4)
+                    })
+                    .collect(),
+            )
+        }
+        (IpAddr::V6(s), IpAddr::V6(e)) if s <= e => {
+            Ok(cidr_cover(u128::from(s), u128::from(e), 128)
+                .filter_map(|(a, p)| Ipv6Net::new(Ipv6Addr::from(a), p).ok().map(IpNet::V6))
+                .collect())
+        }
+        (IpAddr::V4(_), IpAddr::V4(_)) | (IpAddr::V6(_), IpAddr::V6(_)) => {
+            Err(WhitelistErrorKind::RangeReversed { start, end })
+        }
+        _ => Err(WhitelistErrorKind::RangeMixedFamilies),
+    }
+}
+
+/// The minimal list of CIDR blocks `(network, prefix)` covering `start..=end`
+/// in a `bits`-wide address space: at most `2 × bits` blocks.
+///
+/// Each step takes the largest block that starts at the current address
+/// (limited by its alignment) and does not pass `end`.
+fn cidr_cover(start: u128, end: u128, bits: u8) -> impl Iterator<Item = (u128, u8)> {
+    let mut next = Some(start);
+    std::iter::from_fn(move || {
+        let cur = next.filter(|&c| c <= end)?;
+        let align = if cur == 0 {
+            bits
+        } else {
+            cur.trailing_zeros().min(u32::from(bits)) as u8
+        };
+        // floor(log2(remaining)), where remaining = end - cur + 1 may be 2^128.
+        let fits = match (end - cur).checked_add(1) {
+            Some(remaining) => (127 - remaining.leading_zeros()) as u8,
+            None => 128,
+        };
+        let size_log = align.min(fits);
+        let last = cur
+            | 1u128
+                .checked_shl(u32::from(size_log))
+                .map_or(u128::MAX, |s| s - 1);
+        next = last.checked_add(1);
+        Some((cur, bits - size_log))
+    })
+}
+
+fn parse_prefix(text: &str, max: u8) -> Result<u8, WhitelistErrorKind> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(WhitelistErrorKind::BadPrefix {
+            prefix: quote(text),
+        });
+    }
+    if text.len() > 1 && text.starts_with('0') {
+        return Err(WhitelistErrorKind::LeadingZero {
+            part: text.to_owned(),
+        });
+    }
+    let value = text.bytes().fold(0u32, |acc, b| {
+        acc.saturating_mul(10).saturating_add(u32::from(b - b'0'))
+    });
+    match u8::try_from(value) {
+        Ok(p) if p <= max => Ok(p),
+        _ => Err(WhitelistErrorKind::PrefixTooLong { prefix: value, max }),
+    }
+}
+
+fn parse_addr(text: &str) -> Result<IpAddr, WhitelistErrorKind> {
+    if text.is_empty() {
+        Err(WhitelistErrorKind::Empty)
+    } else if text.contains(':') {
+        parse_ipv6(text).map(IpAddr::V6)
+    } else if text.contains('.') && text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        parse_ipv4(text).map(IpAddr::V4)
+    } else {
+        Err(WhitelistErrorKind::UnknownToken)
+    }
+}
+
+/// Dotted quad: four decimal octets 0–255 without leading zeros.
+fn parse_ipv4(text: &str) -> Result<Ipv4Addr, WhitelistErrorKind> {
+    let found = text.split('.').count();
+    if found != 4 {
+        return Err(WhitelistErrorKind::OctetCount { found });
+    }
+    let mut octets = [0u8; 4];
+    for (slot, part) in octets.iter_mut().zip(text.split('.')) {
+        *slot = parse_octet(part)?;
+    }
+    Ok(Ipv4Addr::from(octets))
+}
+
+fn parse_octet(part: &str) -> Result<u8, WhitelistErrorKind> {
+    let bad = || WhitelistErrorKind::BadOctet { octet: quote(part) };
+    if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    if part.len() > 1 && part.starts_with('0') {
+        return Err(WhitelistErrorKind::LeadingZero { part: quote(part) });
+    }
+    if part.len() > 3 {
+        return Err(bad());
+    }
+    part.parse::<u8>().map_err(|_| bad())
+}
+
+/// RFC 4291 section 2.2: eight groups of 1–4 hex digits, one `::` standing for
+/// one or more zero groups, and optionally a dotted quad as the last 32 bits.
+fn parse_ipv6(text: &str) -> Result<Ipv6Addr, WhitelistErrorKind> {
+    let syntax = |detail| WhitelistErrorKind::Ipv6Syntax { detail };
+    if !text
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+    {
+        return Err(syntax(
+            "only hex digits, `:` and a final dotted IPv4 part are allowed",
+        ));
+    }
+    let mut groups = Groups::default();
+    match text.split_once("::") {
+        None => {
+            groups.push_all(text)?;
+            if groups.len < 8 {
+                return Err(syntax("fewer than 8 groups and no `::`"));
+            }
+            Ok(groups.addr(0))
+        }
+        Some((head, tail)) => {
+            if tail.contains("::") {
+                return Err(syntax("`::` may appear only once"));
+            }
+            if head.contains('.') {
+                return Err(syntax("the IPv4 part must come last"));
+            }
+            groups.push_all(head)?;
+            let head_len = groups.len;
+            groups.push_all(tail)?;
+            if groups.len > 7 {
+                return Err(syntax("`::` must stand for at least one group"));
+            }
+            Ok(groups.addr(head_len))
+        }
+    }
+}
+
+/// Up to eight 16-bit groups as read from text.
+#[derive(Default)]
+struct Groups {
+    values: [u16; 8],
+    len: usize,
+}
+
+impl Groups {
+    fn push(&mut self, value: u16) -> Result<(), WhitelistErrorKind> {
+        let slot = self
+            .values
+            .get_mut(self.len)
+            .ok_or(WhitelistErrorKind::Ipv6Syntax {
+                detail: "more than 8 groups",
+            })?;
+        *slot = value;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Reads `a:b:c` (empty text means no groups: one side of `::`).
+    fn push_all(&mut self, text: &str) -> Result<(), WhitelistErrorKind> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        let mut parts = text.split(':').peekable();
+        while let Some(part) = parts.next() {
+            if part.contains('.') {
+                if parts.peek().is_some() {
+                    return Err(WhitelistErrorKind::Ipv6Syntax {
+                        detail: "the IPv4 part must come last",
+                    });
+                }
+                let [a, b, c, d] = parse_ipv4(part)?.octets();
+                self.push(u16::from_be_bytes([a, b]))?;
+                self.push(u16::from_be_bytes([c, d]))?;
+            } else if part.is_empty() {
+                return Err(WhitelistErrorKind::Ipv6Syntax {
+                    detail: "empty group (a single `:` at an end, or `:::`)",
+                });
+            } else if part.len() > 4 {
+                return Err(WhitelistErrorKind::Ipv6Syntax {
+                    detail: "a group has more than 4 hex digits",
+                });
+            } else {
+                let value =
+                    u16::from_str_radix(part, 16).map_err(|_| WhitelistErrorKind::Ipv6Syntax {
+                        detail: "a group is not hexadecimal",
+                    })?;
+                self.push(value)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The address, with the zero groups of `::` inserted after `head_len` groups.
+    fn addr(&self, head_len: usize) -> Ipv6Addr {
+        let mut out = [0u16; 8];
+        let tail_len = self.len.saturating_sub(head_len);
+        for (i, v) in self.values.iter().take(self.len).enumerate() {
+            let at = if i < head_len {
+                i
+            } else {
+                8 - tail_len + (i - head_len)
+            };
+            if let Some(slot) = out.get_mut(at) {
+                *slot = *v;
+            }
+        }
+        Ipv6Addr::from(out)
+    }
+}
+
+/// The text for a diagnostic, cut so hostile input cannot make it large.
+fn quote(text: &str) -> String {
+    match text.char_indices().nth(MAX_QUOTED_CHARS) {
+        Some((cut, _)) => format!("{}…", text.get(..cut).unwrap_or_default()),
+        None => text.to_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Report assembly
+
+#[derive(Default)]
+struct Builder {
+    report: WhitelistReport,
+    /// Per entry: the CIDR typed had host bits set.
+    host_bits_set: Vec<bool>,
+    networks: usize,
+    full: bool,
+}
+
+impl Builder {
+    fn feed(&mut self, text: &str, fixed_line: Option<usize>) {
+        let mut cursor = Cursor::new(text, fixed_line);
+        while !self.full {
+            let Some(token) = cursor.next_token() else {
+                break;
+            };
+            match parse_entry(token.text) {
+                Ok(parsed) => self.accept(token, parsed),
+                Err(kind) => self.reject(&token, kind),
+            }
+        }
+    }
+
+    fn accept(&mut self, token: Token<'_>, parsed: Parsed) {
+        let total = self.networks.saturating_add(parsed.networks.len());
+        if total > MAX_NETWORKS {
+            self.full = true;
+            self.reject(
+                &token,
+                WhitelistErrorKind::TooManyNetworks { max: MAX_NETWORKS },
+            );
+            return;
+        }
+        self.networks = total;
+        self.host_bits_set.push(parsed.host_bits_set);
+        self.report.entries.push(Entry {
+            networks: parsed.networks,
+            text: token.text.to_owned(),
+            line: token.line,
+            column: token.column,
+            span: token.span,
+        });
+    }
+
+    fn reject(&mut self, token: &Token<'_>, kind: WhitelistErrorKind) {
+        if self.report.errors.len() < MAX_DIAGNOSTICS {
+            self.report.errors.push(WhitelistError {
+                line: token.line,
+                column: token.column,
+                span: token.span.clone(),
+                text: quote(token.text),
+                kind,
+            });
+        } else {
+            self.report.errors_omitted = self.report.errors_omitted.saturating_add(1);
+        }
+    }
+
+    fn finish(mut self) -> WhitelistReport {
+        let redundant = find_redundant(&self.report.entries);
+        let mut warnings = Vec::new();
+        let mut omitted = 0usize;
+        let mut warn = |entry: &Entry, kind| {
+            if warnings.len() < MAX_DIAGNOSTICS {
+                warnings.push(WhitelistWarning {
+                    line: entry.line,
+                    column: entry.column,
+                    span: entry.span.clone(),
+                    text: entry.text.clone(),
+                    kind,
+                });
+            } else {
+                omitted = omitted.saturating_add(1);
+            }
+        };
+        let entries = &self.report.entries;
+        for (i, entry) in entries.iter().enumerate() {
+            if self.host_bits_set.get(i).copied().unwrap_or(false) {
+                if let Some(&normalized) = entry.networks.first() {
+                    warn(entry, WhitelistWarningKind::HostBitsSet { normalized });
+                }
+            }
+            for kind in special_warnings(&entry.networks) {
+                warn(entry, kind);
+            }
+            match redundant.get(i) {
+                Some(Some(Redundancy::Duplicate(of))) => {
+                    if let Some(other) = entries.get(*of) {
+                        warn(
+                            entry,
+                            WhitelistWarningKind::Duplicate {
+                                line: other.line,
+                                column: other.column,
+                            },
+                        );
+                    }
+                }
+                Some(Some(Redundancy::Contained(of, net))) => {
+                    if let Some(other) = entries.get(*of) {
+                        warn(
+                            entry,
+                            WhitelistWarningKind::ContainedIn {
+                                other: *net,
+                                line: other.line,
+                                column: other.column,
+                            },
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.report.warnings = warnings;
+        self.report.warnings_omitted = omitted;
+        self.report
+    }
+}
+
+/// Why an entry adds nothing to the list.
+#[derive(Clone, Copy)]
+enum Redundancy {
+    /// All its networks equal networks typed earlier, the first in this entry.
+    Duplicate(usize),
+    /// All its networks lie inside other entries; the first inside this
+    /// network of this entry.
+    Contained(usize, IpNet),
+}
+
+/// Per entry, whether every one of its networks is already covered by
+/// another entry. One sort and one sweep: after sorting by (start, widest
+/// first, earliest entry first), a network is covered iff the widest-reaching
+/// network seen so far in its family reaches its end.
+fn find_redundant(entries: &[Entry]) -> Vec<Option<Redundancy>> {
+    struct Item {
+        v6: bool,
+        start: u128,
+        end: u128,
+        entry: usize,
+        net: IpNet,
+    }
+    let mut items: Vec<Item> = entries
+        .iter()
+        .enumerate()
+        .flat_map(|(entry, e)| {
+            e.networks.iter().map(move |&net| {
+                let canonical = match net {
+                    IpNet::V6(n) => mapped_ipv4(&n).map_or(net, IpNet::V4),
+                    IpNet::V4(_) => net,
+                };
+                let (v6, start, end) = match canonical {
+                    IpNet::V4(n) => (
+                        false,
+                        u128::from(u32::from(n.network())),
+                        u128::from(u32::from(n.broadcast())),
+                    ),
+                    IpNet::V6(n) => (true, u128::from(n.network()), u128::from(n.broadcast())),
+                };
+                Item {
+                    v6,
+                    start,
+                    end,
+                    entry,
+                    net,
+                }
+            })
+        })
+        .collect();
+    items.sort_unstable_by(|a, b| {
+        (a.v6, a.start, b.end, a.entry).cmp(&(b.v6, b.start, a.end, b.entry))
+    });
+
+    // Per entry: None = not yet seen, Some(None) = some network is needed,
+    // Some(Some(r)) = every network so far is redundant.
+    let mut result: Vec<Option<Option<Redundancy>>> = vec![None; entries.len()];
+    let mut widest: Option<usize> = None;
+    let mut group_first = 0usize;
+    for (i, item) in items.iter().enumerate() {
+        let same_family = |j: usize| items.get(j).is_some_and(|o| o.v6 == item.v6);
+        let equal_to_previous = i > 0
+            && items
+                .get(i - 1)
+                .is_some_and(|p| p.v6 == item.v6 && p.start == item.start && p.end == item.end);
+        if !equal_to_previous {
+            group_first = i;
+        }
+        if widest.is_some_and(|w| !same_family(w)) {
+            widest = None;
+        }
+        let verdict = if equal_to_previous {
+            items
+                .get(group_first)
+                .map(|f| Redundancy::Duplicate(f.entry))
+        } else {
+            widest
+                .and_then(|w| items.get(w))
+                .filter(|w| w.end >= item.end)
+                .map(|w| Redundancy::Contained(w.entry, w.net))
+        };
+        if widest
+            .and_then(|w| items.get(w))
+            .is_none_or(|w| item.end > w.end)
+        {
+            widest = Some(i);
+        }
+        if let Some(slot) = result.get_mut(item.entry) {
+            *slot = match (*slot, verdict) {
+                (_, None) | (Some(None), _) => Some(None),
+                (None, Some(v)) => Some(Some(v)),
+                (Some(Some(prev)), Some(v)) => Some(Some(merge(prev, v))),
+            };
+        }
+    }
+    result.into_iter().map(Option::flatten).collect()
+}
+
+/// Two verdicts for networks of one entry: a duplicate only if both are, and
+/// the one reported is the network that comes first in the entry.
+fn merge(a: Redundancy, b: Redundancy) -> Redundancy {
+    match (a, b) {
+        (Redundancy::Duplicate(x), Redundancy::Duplicate(_)) => Redundancy::Duplicate(x),
+        (Redundancy::Contained(..), _) => a,
+        (Redundancy::Duplicate(_), Redundancy::Contained(..)) => b,
+    }
+}
+
+/// The special-purpose blocks worth a warning, most specific first.
+const SPECIAL_BLOCKS: [(IpNet, Special); 19] = [
+    (v4([0, 0, 0, 0], 8), Special::Unspecified),
+    (v4([10, 0, 0, 0], 8), Special::Private),
+    (v4([100, 64, 0, 0], 10), Special::Shared),
+    (v4([127, 0, 0, 0], 8), Special::Loopback),
+    (v4([169, 254, 0, 0], 16), Special::LinkLocal),
+    (v4([172, 16, 0, 0], 12), Special::Private),
+    (v4([192, 0, 2, 0], 24), Special::Documentation),
+    (v4([192, 168, 0, 0], 16), Special::Private),
+    (v4([198, 51, 100, 0], 24), Special::Documentation),
+    (v4([203, 0, 113, 0], 24), Special::Documentation),
+    (v4([224, 0, 0, 0], 4), Special::Multicast),
+    (v4([240, 0, 0, 0], 4), Special::Reserved),
+    (v6(0, 128), Special::Unspecified),
+    (v6(1, 128), Special::Loopback),
+    (v6(0x2001_0db8 << 96, 32), Special::Documentation),
+    (v6(0x3fff << 112, 20), Special::Documentation),
+    (v6(0xfc00 << 112, 7), Special::Private),
+    (v6(0xfe80 << 112, 10), Special::LinkLocal),
+    (v6(0xff00 << 112, 8), Special::Multicast),
+];
+
+#[derive(Clone, Copy)]
+enum Special {
+    Unspecified,
+    Private,
+    Shared,
+    Loopback,
+    LinkLocal,
+    Documentation,
+    Multicast,
+    Reserved,
+}
+
+const fn v4(octets: [u8; 4], prefix: u8) -> IpNet {
+    IpNet::V4(Ipv4Net::new_assert(
+        Ipv4Addr::new(octets[0], octets[1], octets[2], octets[3]),
+        prefix,
+    ))
+}
+
+const fn v6(bits: u128, prefix: u8) -> IpNet {
+    IpNet::V6(Ipv6Net::new_assert(Ipv6Addr::from_bits(bits), prefix))
+}
+
+/// Warnings about where an entry's networks lie, each kind once per entry.
+fn special_warnings(networks: &[IpNet]) -> Vec<WhitelistWarningKind> {
+    let mut kinds: Vec<WhitelistWarningKind> = Vec::new();
+    let mut add = |kind: WhitelistWarningKind| {
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    };
+    for &net in networks {
+        let canonical = match net {
+            IpNet::V6(n) => match mapped_ipv4(&n) {
+                Some(ipv4) => {
+                    add(WhitelistWarningKind::Ipv4Mapped { ipv4 });
+                    IpNet::V4(ipv4)
+                }
+                None => net,
+            },
+            IpNet::V4(_) => net,
+        };
+        if canonical.prefix_len() == 0 {
+            add(WhitelistWarningKind::WholeInternet);
+            continue;
+        }
+        let found = SPECIAL_BLOCKS
+            .iter()
+            .find(|(block, _)| block.contains(&canonical));
+        if let Some(&(block, special)) = found {
+            add(match special {
+                Special::Unspecified => WhitelistWarningKind::Unspecified { block },
+                Special::Private => WhitelistWarningKind::PrivateRange { block },
+                Special::Shared => WhitelistWarningKind::SharedAddressSpace { block },
+                Special::Loopback => WhitelistWarningKind::Loopback { block },
+                Special::LinkLocal => WhitelistWarningKind::LinkLocal { block },
+                Special::Documentation => WhitelistWarningKind::Documentation { block },
+                Special::Multicast => WhitelistWarningKind::Multicast { block },
+                Special::Reserved => WhitelistWarningKind::Reserved { block },
+            });
+        }
+    }
+    kinds
+}
