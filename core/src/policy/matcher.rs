@@ -142,3 +142,167 @@ impl<T: Copy + Ord> Table<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::whitelist::parse_whitelist_strict;
+    use ipnet::{Ipv4Net, Ipv6Net};
+    use proptest::prelude::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn matcher(nets: &[&str]) -> IpMatcher {
+        IpMatcher::new(nets.iter().map(|n| n.parse::<IpNet>().unwrap()))
+    }
+
+    /// The matching rule, spelled out: a network matches a client if it
+    /// contains it, or if both seen as IPv4 (unmapping `::ffff:0:0/96`) do.
+    fn reference_matches(net: &IpNet, client: IpAddr) -> bool {
+        let canonical_net = match net {
+            IpNet::V6(n) => mapped_ipv4(n).map_or(*net, IpNet::V4),
+            IpNet::V4(_) => *net,
+        };
+        net.contains(&client) || canonical_net.contains(&client.to_canonical())
+    }
+
+    #[test]
+    fn is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<IpMatcher>();
+    }
+
+    #[test]
+    fn empty_matcher_matches_nothing() {
+        let m = IpMatcher::new([]);
+        assert_eq!(m.find(ip("0.0.0.0")), None);
+        assert_eq!(m.find(ip("::")), None);
+    }
+
+    #[test]
+    fn finds_the_entry_that_contains_the_address() {
+        // Adjacent and overlapping networks: the answer names the right one,
+        // not a neighbour they would have been merged with.
+        let m = matcher(&[
+            "10.0.0.0/25",
+            "10.0.0.128/25",
+            "10.0.1.0/24",
+            "10.0.0.64/26",
+        ]);
+        assert_eq!(m.find(ip("10.0.0.1")), Some(0));
+        assert_eq!(m.find(ip("10.0.0.70")), Some(0));
+        assert_eq!(m.find(ip("10.0.0.200")), Some(1));
+        assert_eq!(m.find(ip("10.0.1.255")), Some(2));
+        assert_eq!(m.find(ip("10.0.2.0")), None);
+        assert_eq!(m.find(ip("9.255.255.255")), None);
+    }
+
+    #[test]
+    fn reports_the_widest_then_earliest_entry() {
+        let m = matcher(&[
+            "192.0.2.1/32",
+            "192.0.2.0/24",
+            "192.0.2.0/24",
+            "192.0.0.0/16",
+        ]);
+        assert_eq!(m.find(ip("192.0.2.1")), Some(3));
+        let m = matcher(&["192.0.2.0/24", "192.0.2.0/24"]);
+        assert_eq!(m.find(ip("192.0.2.1")), Some(0));
+    }
+
+    #[test]
+    fn edges_of_the_address_space() {
+        let m = matcher(&[
+            "0.0.0.0/32",
+            "255.255.255.255/32",
+            "::/128",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128",
+        ]);
+        assert_eq!(m.find(ip("0.0.0.0")), Some(0));
+        assert_eq!(m.find(ip("255.255.255.255")), Some(1));
+        assert_eq!(m.find(ip("::")), Some(2));
+        assert_eq!(
+            m.find(ip("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")),
+            Some(3)
+        );
+        assert_eq!(m.find(ip("0.0.0.1")), None);
+        assert_eq!(m.find(ip("::1")), None);
+        let all = matcher(&["0.0.0.0/0", "::/0"]);
+        assert_eq!(all.find(ip("203.0.113.9")), Some(0));
+        assert_eq!(all.find(ip("2001:db8::1")), Some(1));
+    }
+
+    #[test]
+    fn ipv4_mapped_clients_and_entries_match_ipv4() {
+        let m = matcher(&["192.0.2.0/24", "::ffff:198.51.100.0/120", "2001:db8::/32"]);
+        assert_eq!(m.find(ip("::ffff:192.0.2.1")), Some(0));
+        assert_eq!(m.find(ip("198.51.100.7")), Some(1));
+        assert_eq!(m.find(ip("::ffff:198.51.100.7")), Some(1));
+        // IPv4-compatible (deprecated) addresses are not IPv4 clients.
+        assert_eq!(m.find(ip("::192.0.2.1")), None);
+        assert_eq!(m.find(ip("2001:db8::c000:201")), Some(2));
+        // A v6 network wider than the mapped block matches mapped clients as v6.
+        let wide = matcher(&["::/64"]);
+        assert_eq!(wide.find(ip("::ffff:192.0.2.1")), Some(0));
+        assert_eq!(wide.find(ip("192.0.2.1")), None);
+    }
+
+    #[test]
+    fn from_whitelist_reports_entry_indexes() {
+        let list =
+            parse_whitelist_strict("2001:db8::/32\n10.0.0.1-10.0.0.6\n192.0.2.0/24").unwrap();
+        let m = IpMatcher::from(&list);
+        assert_eq!(m.find(ip("10.0.0.5")), Some(1));
+        assert_eq!(m.find(ip("10.0.0.7")), None);
+        assert_eq!(m.find(ip("192.0.2.200")), Some(2));
+        assert_eq!(m.find(ip("2001:db8:1::1")), Some(0));
+        assert!(m.contains(ip("10.0.0.1")));
+        assert!(!m.contains(ip("10.0.0.0")));
+    }
+
+    /// Addresses from a few small neighbourhoods so networks overlap and
+    /// clients hit them often.
+    fn client() -> impl Strategy<Value = IpAddr> {
+        prop_oneof![
+            any::<u16>().prop_map(|x| IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | u32::from(x)))),
+            any::<u16>()
+                .prop_map(|x| IpAddr::V6(Ipv6Addr::from(0x2001_0db8_u128 << 96 | u128::from(x)))),
+            any::<u16>()
+                .prop_map(|x| IpAddr::V6(Ipv6Addr::from(0xffff_0a00_0000_u128 | u128::from(x)))),
+            any::<u128>().prop_map(|x| IpAddr::V6(Ipv6Addr::from(x))),
+            any::<u32>().prop_map(|x| IpAddr::V4(Ipv4Addr::from(x))),
+        ]
+    }
+
+    fn network() -> impl Strategy<Value = IpNet> {
+        (client(), 0u8..=128).prop_map(|(addr, len)| match addr {
+            IpAddr::V4(a) => IpNet::V4(Ipv4Net::new(a, 16 + len % 17).unwrap()),
+            IpAddr::V6(a) => {
+                IpNet::V6(Ipv6Net::new(a, if len < 8 { len } else { 96 + len % 33 }).unwrap())
+            }
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_a_linear_scan(
+            nets in proptest::collection::vec(network(), 0..40),
+            clients in proptest::collection::vec(client(), 1..40),
+        ) {
+            let m = IpMatcher::new(nets.iter().copied());
+            for c in clients {
+                let expected = nets.iter().any(|n| reference_matches(n, c));
+                match m.find(c) {
+                    Some(i) => {
+                        prop_assert!(expected, "{c} matched {:?} but nothing contains it", nets.get(i));
+                        prop_assert!(reference_matches(&nets[i], c), "{c} reported in {}", nets[i]);
+                    }
+                    None => prop_assert!(!expected, "{c} missed"),
+                }
+            }
+        }
+    }
+}
