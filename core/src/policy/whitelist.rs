@@ -1018,7 +1018,7 @@ impl Builder {
                 warn(entry, kind);
             }
             match redundant.get(i) {
-                Some(Some(Redundancy::Duplicate(of))) => {
+                Some(Some(Redundancy::Duplicate(of, _))) => {
                     if let Some(other) = entries.get(*of) {
                         warn(
                             entry,
@@ -1053,8 +1053,9 @@ impl Builder {
 /// Why an entry adds nothing to the list.
 #[derive(Clone, Copy)]
 enum Redundancy {
-    /// All its networks equal networks typed earlier, the first in this entry.
-    Duplicate(usize),
+    /// All its networks equal networks of this earlier entry (the first
+    /// of them given).
+    Duplicate(usize, IpNet),
     /// All its networks lie inside other entries; the first inside this
     /// network of this entry.
     Contained(usize, IpNet),
@@ -1123,7 +1124,7 @@ fn find_redundant(entries: &[Entry]) -> Vec<Option<Redundancy>> {
         let verdict = if equal_to_previous {
             items
                 .get(group_first)
-                .map(|f| Redundancy::Duplicate(f.entry))
+                .map(|f| Redundancy::Duplicate(f.entry, f.net))
         } else {
             widest
                 .and_then(|w| items.get(w))
@@ -1147,13 +1148,14 @@ fn find_redundant(entries: &[Entry]) -> Vec<Option<Redundancy>> {
     result.into_iter().map(Option::flatten).collect()
 }
 
-/// Two verdicts for networks of one entry: a duplicate only if both are, and
-/// the one reported is the network that comes first in the entry.
+/// Two verdicts for networks of one entry: a duplicate only if both repeat
+/// the same earlier entry; the network reported is the first in the entry.
 fn merge(a: Redundancy, b: Redundancy) -> Redundancy {
     match (a, b) {
-        (Redundancy::Duplicate(x), Redundancy::Duplicate(_)) => Redundancy::Duplicate(x),
-        (Redundancy::Contained(..), _) => a,
-        (Redundancy::Duplicate(_), Redundancy::Contained(..)) => b,
+        (Redundancy::Duplicate(x, _), Redundancy::Duplicate(y, _)) if x == y => a,
+        (Redundancy::Duplicate(x, net) | Redundancy::Contained(x, net), _) => {
+            Redundancy::Contained(x, net)
+        }
     }
 }
 
@@ -1228,7 +1230,11 @@ fn special_warnings(networks: &[IpNet]) -> Vec<WhitelistWarningKind> {
         }
         let found = SPECIAL_BLOCKS
             .iter()
-            .find(|(block, _)| block.contains(&canonical));
+            .find(|(block, _)| match (block, canonical) {
+                (IpNet::V4(b), IpNet::V4(n)) => b.contains(&n),
+                (IpNet::V6(b), IpNet::V6(n)) => b.contains(&n),
+                _ => false,
+            });
         if let Some(&(block, special)) = found {
             add(match special {
                 Special::Unspecified => WhitelistWarningKind::Unspecified { block },
@@ -1893,6 +1899,19 @@ mod tests {
                 23,
                 W::ContainedIn {
                     other: net("8.8.8.0/30"),
+                    line: 1,
+                    column: 1
+                }
+            )]
+        );
+        // Repeating networks of two different entries is not one duplicate.
+        assert_eq!(
+            warnings("8.8.8.2/31 8.8.8.4/31 8.8.8.2-8.8.8.5"),
+            [(
+                1,
+                23,
+                W::ContainedIn {
+                    other: net("8.8.8.2/31"),
                     line: 1,
                     column: 1
                 }
