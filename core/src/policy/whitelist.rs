@@ -110,8 +110,8 @@ pub enum WhitelistErrorKind {
         /// The octet as typed.
         octet: String,
     },
-    /// A leading zero in an octet or prefix length: `01.2.3.4` means
-    /// `1.2.3.4` to some software and `1.2.3.4` read as octal to others.
+    /// A leading zero in an octet or prefix length: `010.0.0.1` is
+    /// `10.0.0.1` to some software and octal `8.0.0.1` to others.
     #[error("leading zero in `{part}` (some software reads it as octal)")]
     LeadingZero {
         /// The octet or prefix length as typed.
