@@ -101,45 +101,40 @@ impl From<&Whitelist> for IpMatcher {
     }
 }
 
-/// Intervals with strictly increasing starts and ends, in three parallel
-/// vectors so the binary search touches only `starts`.
+/// Intervals with strictly increasing starts and ends. Starts are a vector of
+/// their own so the binary search reads nothing else; each end sits next to
+/// its tag so a lookup's last step is one memory access.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Table<T> {
     starts: Vec<T>,
-    ends: Vec<T>,
-    tags: Vec<usize>,
+    ends_and_tags: Vec<(T, usize)>,
 }
 
 impl<T: Copy + Ord> Table<T> {
     fn build(mut intervals: Vec<(T, T, usize)>) -> Self {
         // Start ascending, widest first, earliest tag first among equals.
         intervals.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-        let mut table = Table {
-            starts: Vec::new(),
-            ends: Vec::new(),
-            tags: Vec::new(),
-        };
+        let mut starts = Vec::new();
+        let mut ends_and_tags: Vec<(T, usize)> = Vec::new();
         for (start, end, tag) in intervals {
             // Inside the previous kept interval (which starts no later): drop.
-            if table.ends.last().is_none_or(|&last| end > last) {
-                table.starts.push(start);
-                table.ends.push(end);
-                table.tags.push(tag);
+            if ends_and_tags.last().is_none_or(|&(last, _)| end > last) {
+                starts.push(start);
+                ends_and_tags.push((end, tag));
             }
         }
-        table.starts.shrink_to_fit();
-        table.ends.shrink_to_fit();
-        table.tags.shrink_to_fit();
-        table
+        starts.shrink_to_fit();
+        ends_and_tags.shrink_to_fit();
+        Table {
+            starts,
+            ends_and_tags,
+        }
     }
 
     fn find(&self, addr: T) -> Option<usize> {
         let i = self.starts.partition_point(|&s| s <= addr).checked_sub(1)?;
-        if *self.ends.get(i)? >= addr {
-            self.tags.get(i).copied()
-        } else {
-            None
-        }
+        let &(end, tag) = self.ends_and_tags.get(i)?;
+        (end >= addr).then_some(tag)
     }
 }
 
