@@ -31,12 +31,13 @@
 //! assert_eq!(outcome.mechanism.as_deref(), Some("ip4:192.0.2.0/24"));
 //! ```
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::rc::Rc;
 
 use crate::dns::{Answer, Lookup, LookupId, QueryType, Rdata};
 use crate::macros::{self, MacroLetter, MacroString, MacroVars, Target};
-use crate::record::{Directive, Mechanism, Qualifier, Record, Selection, select_record};
+use crate::record::{Directive, Mechanism, Qualifier, Record, Selection, Term, is_spf_record};
 
 mod outcome;
 mod request;
@@ -78,6 +79,10 @@ struct Slot {
     name: String,
     qtype: QueryType,
     sent: bool,
+    /// Asked ahead of need.
+    prefetch: bool,
+    /// A prefetched record whose own targets were prefetched in turn.
+    scanned: bool,
     answer: Option<Answer>,
 }
 
@@ -148,11 +153,11 @@ struct Explaining {
 pub struct Evaluator {
     config: Config,
     ip: IpAddr,
+    /// `local-part@domain`; `at` is the index of the `@`.
     sender: String,
-    local_part: String,
-    sender_domain: String,
+    at: usize,
     helo: String,
-    receiver: String,
+    receiver: Cow<'static, str>,
     now: u64,
     slots: Vec<Slot>,
     fresh: Vec<Lookup>,
@@ -186,7 +191,8 @@ impl Evaluator {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(request.ip, IpAddr::V4),
             v4 => v4,
         };
-        let helo = request.helo.trim_end_matches('.').to_owned();
+        let mut helo = request.helo;
+        helo.truncate(helo.trim_end_matches('.').len());
         let from = request.mail_from.trim();
         let from = from
             .strip_prefix('<')
@@ -199,33 +205,35 @@ impl Evaluator {
                 } else {
                     local
                 };
-                (local.to_owned(), domain.trim_end_matches('.').to_owned())
+                (local, domain.trim_end_matches('.'))
             }
             // A MAIL FROM without `@` names only a domain (RFC 7208 §4.3).
-            (Identity::MailFrom, None) if !from.is_empty() => (
-                "postmaster".to_owned(),
-                from.trim_end_matches('.').to_owned(),
-            ),
-            _ => ("postmaster".to_owned(), helo.clone()),
+            (Identity::MailFrom, None) if !from.is_empty() => {
+                ("postmaster", from.trim_end_matches('.'))
+            }
+            _ => ("postmaster", helo.as_str()),
         };
-        let sender = format!("{local_part}@{sender_domain}");
+        let mut sender = String::with_capacity(local_part.len() + 1 + sender_domain.len());
+        sender.push_str(local_part);
+        sender.push('@');
+        sender.push_str(sender_domain);
+        let at = local_part.len();
         let receiver = if request.receiver.is_empty() {
-            "unknown".to_owned()
+            Cow::Borrowed("unknown")
         } else {
-            request.receiver
+            Cow::Owned(request.receiver)
         };
         let mut ev = Evaluator {
             config,
             ip,
             sender,
-            local_part,
-            sender_domain: sender_domain.clone(),
+            at,
             helo,
             receiver,
             now: request.now,
-            slots: Vec::new(),
+            slots: Vec::with_capacity(8),
             fresh: Vec::new(),
-            frames: Vec::new(),
+            frames: Vec::with_capacity(4),
             explaining: None,
             outcome: None,
             validated: None,
@@ -235,10 +243,12 @@ impl Evaluator {
             round_trips: 0,
             trace: Vec::new(),
         };
-        if is_valid_domain(&sender_domain) {
-            ev.frames
-                .push(Frame::new(sender_domain.into(), FrameKind::Top, 0));
+        let sender_domain = ev.sender_domain();
+        if is_valid_domain(sender_domain) {
+            let domain = sender_domain.into();
+            ev.frames.push(Frame::new(domain, FrameKind::Top, 0));
         } else {
+            let sender_domain = sender_domain.to_owned();
             let problem = Problem::InvalidDomain(sender_domain.clone());
             ev.finish(
                 Verdict::error(SpfResult::None, sender_domain, problem),
@@ -246,6 +256,10 @@ impl Evaluator {
             );
         }
         ev
+    }
+
+    fn sender_domain(&self) -> &str {
+        &self.sender[self.at + 1..]
     }
 
     /// Advances as far as the answers allow and says what is needed next.
@@ -353,6 +367,9 @@ impl Evaluator {
                 }
             };
             if let Flow::Blocked = flow {
+                if self.config.prefetch {
+                    self.prefetch_from_answers();
+                }
                 return;
             }
         }
@@ -377,6 +394,8 @@ impl Evaluator {
                 name: name.to_owned(),
                 qtype,
                 sent: false,
+                prefetch,
+                scanned: false,
                 answer: Some(Answer::NxDomain),
             });
             return Ok(Got::Ready(id.0 as usize));
@@ -384,7 +403,7 @@ impl Evaluator {
         if self.slots.len() as u32 >= self.config.limits.max_queries {
             return Err(Problem::QueryCap(self.config.limits.max_queries));
         }
-        let name = name.to_ascii_lowercase();
+        let name = name.to_owned();
         if self.config.trace {
             self.trace.push(TraceEvent::Query {
                 id,
@@ -402,6 +421,8 @@ impl Evaluator {
             name,
             qtype,
             sent: false,
+            prefetch,
+            scanned: false,
             answer: None,
         });
         Ok(Got::Waiting)
@@ -436,7 +457,7 @@ impl Evaluator {
         let domain = self
             .frames
             .last()
-            .map_or_else(|| self.sender_domain.clone(), |f| f.domain.to_string());
+            .map_or_else(|| self.sender_domain().to_owned(), |f| f.domain.to_string());
         self.finish(Verdict::error(result, domain, problem), None);
     }
 
@@ -453,7 +474,7 @@ impl Evaluator {
                 return Flow::Continue;
             }
         };
-        let selected: Result<Option<Rc<str>>, (SpfResult, Problem)> = match self.answer_at(slot) {
+        let selected = match self.answer_at(slot) {
             Answer::TempFail(reason) => Err((
                 SpfResult::TempError,
                 Problem::DnsFailure {
@@ -462,37 +483,29 @@ impl Evaluator {
                     reason: reason.clone(),
                 },
             )),
-            Answer::NxDomain => Ok(None),
-            Answer::Records(records) => {
-                let txts: Vec<&[u8]> = records
-                    .iter()
-                    .filter_map(|r| match r {
-                        Rdata::Txt(t) => Some(t.as_slice()),
-                        _ => None,
-                    })
-                    .collect();
-                match select_record(&txts) {
-                    Selection::NoRecord => Ok(None),
-                    Selection::Multiple => Err((
-                        SpfResult::PermError,
-                        Problem::MultipleRecords(domain.to_string()),
-                    )),
-                    Selection::One(i) => match Record::parse_bytes(txts[i]) {
-                        Ok(_) => Ok(Some(
-                            std::str::from_utf8(txts[i])
-                                .unwrap_or_else(|_| unreachable!("parsed records are ASCII"))
-                                .into(),
-                        )),
-                        Err(error) => Err((
+            answer => match select_spf(answer) {
+                Selection::NoRecord => Ok(None),
+                Selection::Multiple => Err((
+                    SpfResult::PermError,
+                    Problem::MultipleRecords(domain.to_string()),
+                )),
+                Selection::One(i) => {
+                    let bytes = txt_at(answer, i);
+                    match std::str::from_utf8(bytes) {
+                        Ok(text) => Ok(Some(Rc::<str>::from(text))),
+                        // Not even UTF-8: let the parser say where it goes wrong.
+                        Err(_) => Err((
                             SpfResult::PermError,
                             Problem::Syntax {
                                 domain: domain.to_string(),
-                                error,
+                                error: Record::parse_bytes(bytes)
+                                    .err()
+                                    .unwrap_or_else(|| unreachable!("invalid UTF-8 never parses")),
                             },
                         )),
-                    },
+                    }
                 }
-            }
+            },
         };
         match selected {
             Err((result, problem)) => self.end_frame(result, None, Some(problem)),
@@ -507,7 +520,6 @@ impl Evaluator {
             }
             Ok(Some(text)) => {
                 let frame = self.frames.last_mut().unwrap_or_else(|| unreachable!());
-                frame.record = Some(text.clone());
                 let depth = frame.depth;
                 if self.config.trace {
                     self.trace.push(TraceEvent::Record {
@@ -516,20 +528,15 @@ impl Evaluator {
                         depth,
                     });
                 }
-                if self.config.prefetch {
-                    self.prefetch(&text, &domain);
-                }
+                frame.record = Some(text);
             }
         }
         Flow::Continue
     }
 
-    /// Asks early for the records of `include`/`redirect` targets that need no DNS data
-    /// to name, within half the query cap.
-    fn prefetch(&mut self, text: &str, domain: &str) {
-        let Ok(record) = Record::parse(text) else {
-            return;
-        };
+    /// Asks early for the records of a record's `include`/`redirect` targets that need
+    /// no DNS data to name, within half the query cap.
+    fn prefetch(&mut self, record: &Record<'_>, domain: &str) {
         let targets = record
             .directives()
             .filter_map(|d| match &d.mechanism {
@@ -550,22 +557,58 @@ impl Evaluator {
         }
     }
 
+    /// Prefetches one level further: the targets named by prefetched records that
+    /// have arrived, so a chain of includes costs fewer round trips.
+    fn prefetch_from_answers(&mut self) {
+        let mut i = 0;
+        while i < self.slots.len() {
+            let slot = &mut self.slots[i];
+            i += 1;
+            if !slot.prefetch || slot.scanned || slot.answer.is_none() {
+                continue;
+            }
+            slot.scanned = true;
+            let answer = slot.answer.as_ref().unwrap_or_else(|| unreachable!());
+            let Selection::One(rr) = select_spf(answer) else {
+                continue;
+            };
+            let (domain, bytes) = (slot.name.clone(), txt_at(answer, rr).to_vec());
+            if let Ok(record) = Record::parse_bytes(&bytes) {
+                self.prefetch(&record, &domain);
+            }
+        }
+    }
+
     // ----- running a record ----------------------------------------------------
 
     fn step_run(&mut self) -> Flow {
         let frame = self.frames.last().unwrap_or_else(|| unreachable!());
         let text = frame.record.clone().unwrap_or_else(|| unreachable!());
         let domain = frame.domain.clone();
-        let depth = frame.depth;
-        let Ok(record) = Record::parse(&text) else {
-            unreachable!("the record was parsed when fetched")
+        let (depth, first_visit) = (frame.depth, frame.next == 0 && !frame.counted);
+        let record = match Record::parse(&text) {
+            Ok(record) => record,
+            Err(error) => {
+                let problem = Problem::Syntax {
+                    domain: domain.to_string(),
+                    error,
+                };
+                self.end_frame(SpfResult::PermError, None, Some(problem));
+                return Flow::Continue;
+            }
         };
-        let directives: Vec<&Directive<'_>> = record.directives().collect();
+        if first_visit && self.config.prefetch {
+            self.prefetch(&record, &domain);
+        }
+        let terms = record.terms();
         loop {
             let frame = self.frames.last_mut().unwrap_or_else(|| unreachable!());
-            let index = frame.next;
-            let Some(directive) = directives.get(index) else {
+            let Some(term) = terms.get(frame.next) else {
                 break;
+            };
+            let Term::Directive(directive) = term else {
+                frame.next += 1;
+                continue;
             };
             match self.eval_directive(directive, &domain) {
                 TermStep::Blocked => return Flow::Blocked,
@@ -958,8 +1001,8 @@ impl Evaluator {
     fn vars<'s>(&'s self, domain: &'s str, p: Option<&'s str>) -> MacroVars<'s> {
         MacroVars {
             sender: &self.sender,
-            local_part: &self.local_part,
-            sender_domain: &self.sender_domain,
+            local_part: &self.sender[..self.at],
+            sender_domain: self.sender_domain(),
             domain,
             ip: self.ip,
             validated_name: p,
@@ -1080,6 +1123,43 @@ impl Frame {
             child: None,
         }
     }
+}
+
+/// Picks the SPF record among an answer's TXT records (RFC 7208 §4.5); the index
+/// counts TXT records only.
+fn select_spf(answer: &Answer) -> Selection {
+    let Answer::Records(records) = answer else {
+        return Selection::NoRecord;
+    };
+    let mut found = Selection::NoRecord;
+    let txts = records.iter().filter_map(|r| match r {
+        Rdata::Txt(t) => Some(t),
+        _ => None,
+    });
+    for (i, txt) in txts.enumerate() {
+        if is_spf_record(txt) {
+            if found != Selection::NoRecord {
+                return Selection::Multiple;
+            }
+            found = Selection::One(i);
+        }
+    }
+    found
+}
+
+/// The `i`-th TXT record of an answer selected by [`select_spf`].
+fn txt_at(answer: &Answer, i: usize) -> &[u8] {
+    let Answer::Records(records) = answer else {
+        unreachable!("select_spf found a record")
+    };
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Rdata::Txt(t) => Some(t.as_slice()),
+            _ => None,
+        })
+        .nth(i)
+        .unwrap_or_else(|| unreachable!("select_spf found a record"))
 }
 
 fn matched(yes: bool) -> TermStep {

@@ -1,6 +1,7 @@
 //! What an evaluation is asked, and the limits it runs under.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// Which identity is being checked (RFC 7208 §2.3, §2.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -87,7 +88,8 @@ pub struct Config {
     /// RFC limits, only against [`Limits::max_queries`].
     pub prefetch: bool,
     /// The explanation for `fail` when the record gives none (macros expanded).
-    pub default_explanation: Option<String>,
+    /// Shared, so cloning a config per evaluation does not copy it.
+    pub default_explanation: Option<Arc<str>>,
     /// Record a [`crate::eval::TraceEvent`] for every step (for UIs and logs).
     pub trace: bool,
 }

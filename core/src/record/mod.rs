@@ -17,7 +17,7 @@ use std::fmt;
 use ipnet::{Ipv4Net, Ipv6Net};
 
 pub use self::error::{ParseError, ParseErrorKind};
-pub use self::select::{Selection, select_record};
+pub use self::select::{Selection, is_spf_record, select_record};
 use crate::macros::MacroString;
 
 mod error;
