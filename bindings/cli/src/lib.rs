@@ -1,4 +1,7 @@
 //! Library side of the `spfgate` CLI: the pieces that do I/O for the
 //! engine, kept out of `main.rs` so integration tests can drive them.
 
+pub mod cmd_check;
+pub mod dns_source;
+pub mod output;
 pub mod resolver;

@@ -1,1 +1,27 @@
-fn main() {}
+//! `spfgate`: parse, check and decide SPF from the command line.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use spfgate_cli::cmd_check;
+
+/// spfgate: an embeddable SPF (RFC 7208) engine, from the command line.
+#[derive(Debug, Parser)]
+#[command(name = "spfgate", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Evaluate SPF (check_host) for a client IP, MAIL FROM and HELO.
+    Check(cmd_check::CheckArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => cmd_check::run(args),
+    }
+}

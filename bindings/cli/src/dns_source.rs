@@ -1,0 +1,127 @@
+//! Where the CLI's answers come from: an in-memory zone file or live DNS.
+//!
+//! Every subcommand that evaluates drives the sans-IO engine with one of these,
+//! batch by batch, and can print each query with its answer and latency.
+
+use std::path::Path;
+use std::time::Duration;
+
+use clap::Args;
+use spfgate::dns::{Answer, Lookup, LookupId};
+use spfgate::zone::Zone;
+
+use crate::resolver::{Resolver, ResolverConfig, parse_server, system_servers};
+
+/// The DNS flags shared by `check`, `decide` and `lint`.
+#[derive(Debug, Clone, Args)]
+pub struct DnsArgs {
+    /// Answer from a zone file (JSON or YAML, in the RFC 7208 test suite's zonedata
+    /// shape) instead of live DNS.
+    #[arg(long, value_name = "FILE", conflicts_with = "server")]
+    pub zone: Option<std::path::PathBuf>,
+    /// Nameserver to ask, `IP[:PORT]` (repeatable; default: /etc/resolv.conf).
+    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_server)]
+    pub server: Vec<std::net::SocketAddr>,
+    /// Seconds to wait for each UDP or TCP attempt.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    pub timeout: f64,
+    /// Print each query, its answer and its latency to standard error.
+    #[arg(long)]
+    pub trace: bool,
+}
+
+/// A source of answers plus the round-trip log for `--trace`.
+pub struct DnsSource {
+    backend: Backend,
+    trace: bool,
+    round_trip: u32,
+}
+
+enum Backend {
+    Zone(Zone),
+    Live(Resolver),
+}
+
+/// Reads a zone file: JSON when it parses as JSON, YAML otherwise.
+pub fn load_zone(path: &Path) -> Result<Zone, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read zone file {}: {e}", path.display()))?;
+    let value: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(_) => serde_yaml_ng::from_str(&text)
+            .map_err(|e| format!("zone file {} is neither JSON nor YAML: {e}", path.display()))?,
+    };
+    Zone::from_value(&value).map_err(|e| format!("zone file {}: {e}", path.display()))
+}
+
+impl DnsSource {
+    /// Builds the source the flags ask for.
+    pub fn from_args(args: &DnsArgs) -> Result<Self, String> {
+        let backend = match &args.zone {
+            Some(path) => Backend::Zone(load_zone(path)?),
+            None => {
+                if !(args.timeout.is_finite() && args.timeout > 0.0) {
+                    return Err(format!(
+                        "--timeout must be a positive number, got {}",
+                        args.timeout
+                    ));
+                }
+                let servers = if args.server.is_empty() {
+                    system_servers()
+                } else {
+                    args.server.clone()
+                };
+                Backend::Live(Resolver::new(ResolverConfig {
+                    servers,
+                    timeout: Duration::from_secs_f64(args.timeout),
+                    ..ResolverConfig::default()
+                }))
+            }
+        };
+        Ok(DnsSource {
+            backend,
+            trace: args.trace,
+            round_trip: 0,
+        })
+    }
+
+    /// Answers one batch; all of it is in flight at once on live DNS.
+    pub fn resolve_batch(&mut self, batch: &[Lookup]) -> Vec<(LookupId, Answer)> {
+        self.round_trip += 1;
+        if self.trace {
+            eprintln!("round trip {}: {} lookup(s)", self.round_trip, batch.len());
+        }
+        match &mut self.backend {
+            Backend::Zone(zone) => batch
+                .iter()
+                .map(|lookup| {
+                    let answer = zone.resolve(lookup);
+                    if self.trace {
+                        eprintln!("  {lookup} -> {answer} (zone)");
+                    }
+                    (lookup.id, answer)
+                })
+                .collect(),
+            Backend::Live(resolver) => {
+                let resolved = resolver.resolve_batch(batch);
+                resolved
+                    .into_iter()
+                    .map(|r| {
+                        if self.trace {
+                            let lookup = batch.iter().find(|l| l.id == r.id);
+                            let asked = lookup.map_or_else(|| r.id.to_string(), |l| l.to_string());
+                            eprintln!(
+                                "  {asked} -> {} ({:.1} ms, {} {})",
+                                r.answer,
+                                r.latency.as_secs_f64() * 1000.0,
+                                r.transport,
+                                r.server
+                            );
+                        }
+                        (r.id, r.answer)
+                    })
+                    .collect()
+            }
+        }
+    }
+}
