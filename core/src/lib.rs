@@ -10,4 +10,5 @@ pub mod dns;
 pub mod macros;
 pub mod record;
 pub mod eval;
+pub mod lint;
 pub mod zone;
