@@ -235,7 +235,7 @@ impl Dns {
 /// assert_eq!(report.void_lookups.ipv4, 0);
 /// assert_eq!(report.mx_hosts[0].hosts, 1);
 /// let flat = report.flattening.unwrap();
-/// assert_eq!(flat.record, "v=spf1 ip4:198.51.100.0/24 ip4:192.0.2.25 -all");
+/// assert_eq!(flat.record, "v=spf1 ip4:192.0.2.25 ip4:198.51.100.0/24 -all");
 /// assert_eq!((flat.dns_terms_before, flat.dns_terms_after), (2, 0));
 /// # Ok::<(), spfgate::zone::ZoneError>(())
 /// ```
