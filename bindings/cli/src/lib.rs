@@ -2,6 +2,7 @@
 //! engine, kept out of `main.rs` so integration tests can drive them.
 
 pub mod cmd_check;
+pub mod cmd_lint;
 pub mod dns_source;
 pub mod output;
 pub mod resolver;

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use spfgate_cli::cmd_check;
+use spfgate_cli::{cmd_check, cmd_lint};
 
 /// spfgate: an embeddable SPF (RFC 7208) engine, from the command line.
 #[derive(Debug, Parser)]
@@ -17,11 +17,17 @@ struct Cli {
 enum Command {
     /// Evaluate SPF (check_host) for a client IP, MAIL FROM and HELO.
     Check(cmd_check::CheckArgs),
+    /// Lint a record, or analyse the record tree of a domain (lookups, flattening).
+    Lint(cmd_lint::LintArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => cmd_check::run(args),
+        Command::Lint(args) => cmd_lint::run(&args).unwrap_or_else(|e| {
+            eprintln!("spfgate lint: {e}");
+            ExitCode::from(2)
+        }),
     }
 }
