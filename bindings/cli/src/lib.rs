@@ -3,6 +3,7 @@
 
 pub mod cmd_check;
 pub mod cmd_lint;
+pub mod cmd_parse;
 pub mod dns_source;
 pub mod output;
 pub mod resolver;

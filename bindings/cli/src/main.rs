@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use spfgate_cli::{cmd_check, cmd_lint};
+use spfgate_cli::{cmd_check, cmd_lint, cmd_parse};
 
 /// spfgate: an embeddable SPF (RFC 7208) engine, from the command line.
 #[derive(Debug, Parser)]
@@ -15,6 +15,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Parse one SPF record and show its canonical form and terms.
+    Parse(cmd_parse::Args),
     /// Evaluate SPF (check_host) for a client IP, MAIL FROM and HELO.
     Check(cmd_check::CheckArgs),
     /// Lint a record, or analyse the record tree of a domain (lookups, flattening).
@@ -24,6 +26,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Parse(args) => cmd_parse::run(&args),
         Command::Check(args) => cmd_check::run(args),
         Command::Lint(args) => cmd_lint::run(&args).unwrap_or_else(|e| {
             eprintln!("spfgate lint: {e}");
