@@ -5,3 +5,4 @@ pub mod cmd_check;
 pub mod dns_source;
 pub mod output;
 pub mod resolver;
+pub mod zonefile;
