@@ -1,0 +1,412 @@
+//! `spfgate check --server` against a real authoritative server gives what
+//! `spfgate check --zone` gives on the same data.
+//!
+//! Each scenario of the RFC 7208 suite is written as a master file for the
+//! root zone ([`spfgate_cli::zonefile`]), checked with `nsd-checkzone` and
+//! served by NSD on 127.0.0.1 (`tests/dns-server/start-nsd.sh`); then every
+//! test of the scenario runs through the built binary twice, once per source,
+//! and the result, explanation and mechanism must agree. That covers what the
+//! in-memory suite run cannot: real DNS messages from a server written by
+//! others, the UDP/TCP resolver, CNAMEs as servers send them, and the CLI.
+//!
+//! NSD must be installed: the project's test command installs it. Without it
+//! these tests fail rather than pass having tested nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{Ipv4Addr, TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+use spfgate::eval::{Config, Evaluator, Request, Step};
+use spfgate::zone::Zone;
+use spfgate_cli::zonefile::master_file;
+
+/// Suite tests not compared, each with why: they look up a name the master
+/// file cannot serve as the in-memory zone does. The in-memory suite run
+/// (`core/tests/suite.rs`) covers them. The test checks this list against
+/// what it finds, so it stays true.
+const EXCLUDED: &[(&str, &str)] = &[
+    // A server that answers cannot time out.
+    ("alltimeout", "alltimeout.example.net lists TIMEOUT"),
+    ("exists-dnserr", "err.example.com lists TIMEOUT"),
+    ("exp-dns-error", "e21msg.example.com lists TIMEOUT"),
+    ("include-temperror", "ip8.example.com lists TIMEOUT"),
+    ("nospftxttimeout", "nospftxttimeout.example.net lists TIMEOUT"),
+    ("spftimeout", "spftimeout.example.net lists TIMEOUT"),
+    ("txttimeout", "txttimeout.example.net lists TIMEOUT"),
+    // DNS keeps one copy of identical records; the suite itself notes that
+    // live DNS cannot reliably reproduce this test.
+    ("multispf1", "example7.com lists the same SPF record twice"),
+];
+
+/// The explanation both runs use, as the suite's drivers do.
+const DEFAULT_EXPLANATION: &str = "DEFAULT";
+
+/// Scenarios served at once: each NSD spends most of its life waiting on the
+/// checks or on its own shutdown, so a few overlap well even on 2 cores.
+const WORKERS: usize = 3;
+
+/// The `tests/dns-server` scripts.
+fn scripts() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/dns-server")
+}
+
+/// Fails the test, with what to do, when NSD is not installed. The scripts
+/// would install it, but a test that changes the machine as a side effect
+/// is a surprise; the project's test command does it up front instead.
+fn require_nsd() {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path)
+        .chain(["/usr/sbin".into(), "/sbin".into()])
+        .collect();
+    for tool in ["nsd", "nsd-checkzone"] {
+        assert!(
+            dirs.iter().any(|d| d.join(tool).is_file()),
+            "`{tool}` is not installed: these tests need NSD as a real DNS server. Run the \
+             project's test command, which installs it (or `apt-get install nsd`), then \
+             `cargo test -p spfgate-cli --test real_dns`."
+        );
+    }
+}
+
+/// A scratch directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(label: &str) -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "spfgate-real-dns-{}-{label}-{n}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create a temporary directory");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// NSD serving one zone; stopped when dropped, so also when a test panics.
+struct Nsd {
+    port: u16,
+    state: PathBuf,
+}
+
+impl Nsd {
+    /// Writes `zone` as `root.zone` in `dir` and serves it on a free port.
+    /// Also reports the names the master file had to leave out, with why.
+    fn serve(zone: &Zone, dir: &Path) -> (Nsd, BTreeMap<String, String>) {
+        let file = master_file(zone);
+        let zones = dir.join("zones");
+        std::fs::create_dir_all(&zones).expect("create the zone directory");
+        std::fs::write(zones.join("root.zone"), &file.text).expect("write the zone file");
+        let unservable = file
+            .unservable
+            .into_iter()
+            .map(|u| (u.name, u.reason))
+            .collect();
+        // The port is free when picked but another process may take it before
+        // NSD binds it: then try another.
+        let mut failures = Vec::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let state = dir.join(format!("nsd-{port}"));
+            let out = Command::new(scripts().join("start-nsd.sh"))
+                .arg(&zones)
+                .arg(port.to_string())
+                .env("SPFGATE_NSD_STATE", &state)
+                .output()
+                .expect("run start-nsd.sh");
+            if out.status.success() {
+                return (Nsd { port, state }, unservable);
+            }
+            failures.push(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        panic!(
+            "NSD did not start; zone file:\n{}\nerrors:\n{}",
+            file.text,
+            failures.join("\n")
+        );
+    }
+
+    fn server(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Nsd {
+    fn drop(&mut self) {
+        let stopped = Command::new(scripts().join("stop-nsd.sh"))
+            .arg(self.port.to_string())
+            .env("SPFGATE_NSD_STATE", &self.state)
+            .status();
+        if !matches!(stopped, Ok(s) if s.success()) {
+            eprintln!("stop-nsd.sh {} failed: {stopped:?}", self.port);
+        }
+    }
+}
+
+/// A port free for both UDP and TCP on 127.0.0.1, where NSD listens on both.
+fn free_port() -> u16 {
+    loop {
+        let udp = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a UDP socket");
+        let port = udp.local_addr().expect("local address").port();
+        if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// One test of a scenario.
+struct Case {
+    name: String,
+    ip: String,
+    mail_from: String,
+    helo: String,
+    results: Vec<String>,
+    explanation: Option<String>,
+}
+
+/// One scenario: its zone as the suite gives it, and its tests.
+struct Scenario {
+    description: String,
+    zonedata: Value,
+    cases: Vec<Case>,
+}
+
+fn load_suite() -> Vec<Scenario> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/spf-test-suite/rfc7208-tests.yml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read the test suite at {}: {e}", path.display()));
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|doc| {
+            let doc: Value = serde::Deserialize::deserialize(doc).expect("suite YAML parses");
+            let cases = doc["tests"]
+                .as_object()
+                .expect("tests map")
+                .iter()
+                .map(|(name, t)| {
+                    let s = |k: &str| t[k].as_str().unwrap_or_default().to_owned();
+                    let results = match &t["result"] {
+                        Value::Array(rs) => rs
+                            .iter()
+                            .filter_map(|r| r.as_str().map(str::to_owned))
+                            .collect(),
+                        r => vec![r.as_str().expect("result is a string").to_owned()],
+                    };
+                    Case {
+                        name: name.clone(),
+                        ip: s("host"),
+                        mail_from: s("mailfrom"),
+                        helo: s("helo"),
+                        results,
+                        explanation: t["explanation"].as_str().map(str::to_owned),
+                    }
+                })
+                .collect();
+            let zonedata = match &doc["zonedata"] {
+                Value::Null => json!({}),
+                z => z.clone(),
+            };
+            Scenario {
+                description: doc["description"].as_str().unwrap_or_default().to_owned(),
+                zonedata,
+                cases,
+            }
+        })
+        .collect()
+}
+
+/// Every name `case` makes the engine look up, answering from `zone` with the
+/// configuration `spfgate check` uses.
+fn queried_names(zone: &Zone, case: &Case) -> BTreeSet<String> {
+    let ip = case.ip.parse().expect("suite host is an IP address");
+    let config = Config {
+        default_explanation: Some(DEFAULT_EXPLANATION.into()),
+        ..Config::default()
+    };
+    let mut evaluator = Evaluator::new(Request::new(ip, &case.mail_from, &case.helo), config);
+    let mut names = BTreeSet::new();
+    loop {
+        let batch = match evaluator.poll() {
+            Step::Done(_) => return names,
+            Step::Lookups(batch) => batch,
+            Step::Pending => panic!("every lookup was answered"),
+        };
+        for lookup in batch {
+            names.insert(lookup.name.trim_end_matches('.').to_ascii_lowercase());
+            let answer = zone.resolve(&lookup);
+            evaluator
+                .answer(lookup.id, answer)
+                .expect("answering a handed-out lookup");
+        }
+    }
+}
+
+/// What one `spfgate check` run printed.
+struct Checked {
+    json: Value,
+    stderr: String,
+}
+
+impl Checked {
+    fn get(&self, key: &str) -> &Value {
+        &self.json[key]
+    }
+
+    /// The fields both sources must agree on.
+    fn verdict(&self) -> (&Value, &Value, &Value) {
+        (
+            self.get("result"),
+            self.get("explanation"),
+            self.get("mechanism"),
+        )
+    }
+}
+
+/// Runs `spfgate check` for `case` with the DNS flags `source`.
+fn check(case: &Case, source: &[&str]) -> Checked {
+    let out = Command::new(env!("CARGO_BIN_EXE_spfgate"))
+        .args(["check", "--ip", &case.ip])
+        // `=` so that values starting with `-` or empty stay values.
+        .arg(format!("--mail-from={}", case.mail_from))
+        .arg(format!("--helo={}", case.helo))
+        .args(["--default-explanation", DEFAULT_EXPLANATION])
+        .args(["--format", "json"])
+        .args(source)
+        .output()
+        .expect("run spfgate");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        out.status.success(),
+        "spfgate check {source:?} for {}: {}\n{stderr}",
+        case.name,
+        out.status
+    );
+    let json = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("spfgate printed no JSON ({e}):\n{stdout}\n{stderr}"));
+    Checked { json, stderr }
+}
+
+/// Runs `case` against both sources; `Err` says how they differ.
+fn compare(case: &Case, zone_file: &Path, nsd: &Nsd) -> Result<(Checked, Checked), String> {
+    let zone_file = zone_file.to_str().expect("temporary paths are UTF-8");
+    let server = nsd.server();
+    let from_zone = check(case, &["--zone", zone_file]);
+    let from_server = check(case, &["--server", &server, "--timeout", "1", "--trace"]);
+    if from_zone.verdict() != from_server.verdict() {
+        return Err(format!(
+            "{}: --zone gave {:?}, --server gave {:?}\nserver trace:\n{}",
+            case.name,
+            from_zone.verdict(),
+            from_server.verdict(),
+            from_server.stderr
+        ));
+    }
+    let result = from_server.get("result").as_str().unwrap_or_default();
+    if !case.results.iter().any(|r| r == result) {
+        return Err(format!(
+            "{}: result {result}, the suite allows {:?}",
+            case.name, case.results
+        ));
+    }
+    if let Some(want) = &case.explanation
+        && from_server.get("explanation").as_str() != Some(want.as_str())
+    {
+        return Err(format!(
+            "{}: explanation {}, the suite expects {want:?}",
+            case.name,
+            from_server.get("explanation")
+        ));
+    }
+    Ok((from_zone, from_server))
+}
+
+/// What running one scenario found.
+#[derive(Default)]
+struct Tally {
+    compared: usize,
+    /// `(test, reason)`.
+    excluded: Vec<(String, String)>,
+    failures: Vec<String>,
+}
+
+fn run_scenario(scenario: &Scenario, tally: &Mutex<Tally>) {
+    let zone = Zone::from_value(&scenario.zonedata).expect("zonedata has the suite's shape");
+    let dir = TempDir::new("suite");
+    let zone_json = dir.0.join("zone.json");
+    std::fs::write(&zone_json, scenario.zonedata.to_string()).expect("write the zone JSON");
+    let (nsd, unservable) = Nsd::serve(&zone, &dir.0);
+    for case in &scenario.cases {
+        let blocked: Vec<String> = queried_names(&zone, case)
+            .into_iter()
+            .filter_map(|name| Some(format!("{name}: {}", unservable.get(&name)?)))
+            .collect();
+        let outcome = if blocked.is_empty() {
+            Some(compare(case, &zone_json, &nsd))
+        } else {
+            None
+        };
+        let mut tally = tally.lock().expect("tally lock");
+        match outcome {
+            None => tally.excluded.push((
+                case.name.clone(),
+                format!("cannot serve {}", blocked.join("; ")),
+            )),
+            Some(Ok(_)) => tally.compared += 1,
+            Some(Err(why)) => tally
+                .failures
+                .push(format!("{} / {why}", scenario.description)),
+        }
+    }
+}
+
+#[test]
+fn rfc7208_suite_gives_the_same_results_from_nsd_as_from_the_zone() {
+    require_nsd();
+    let scenarios = load_suite();
+    let total: usize = scenarios.iter().map(|s| s.cases.len()).sum();
+    let tally = Mutex::new(Tally::default());
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..WORKERS {
+            scope.spawn(|| {
+                while let Some(scenario) = scenarios.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    run_scenario(scenario, &tally);
+                }
+            });
+        }
+    });
+    let mut tally = tally.into_inner().expect("tally lock");
+    tally.excluded.sort();
+    println!(
+        "real DNS: {} of {total} suite tests compared, {} excluded:",
+        tally.compared,
+        tally.excluded.len()
+    );
+    for (name, reason) in &tally.excluded {
+        println!("  excluded {name}: {reason}");
+    }
+    assert!(
+        tally.failures.is_empty(),
+        "{} test(s) differ:\n{}",
+        tally.failures.len(),
+        tally.failures.join("\n\n")
+    );
+    let excluded: Vec<&str> = tally.excluded.iter().map(|(n, _)| n.as_str()).collect();
+    let mut expected: Vec<&str> = EXCLUDED.iter().map(|&(n, _)| n).collect();
+    expected.sort_unstable();
+    assert_eq!(excluded, expected, "EXCLUDED is out of date");
+    assert_eq!(tally.compared + excluded.len(), total);
+}
