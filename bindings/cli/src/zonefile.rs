@@ -290,7 +290,10 @@ mod tests {
             "x".repeat(90)
         );
         assert_eq!(lines, [want]);
-        assert_eq!(body(r#"{"e.test": [{"TXT": ""}]}"#), ["e.test. IN TXT \"\""]);
+        assert_eq!(
+            body(r#"{"e.test": [{"TXT": ""}]}"#),
+            ["e.test. IN TXT \"\""]
+        );
     }
 
     #[test]

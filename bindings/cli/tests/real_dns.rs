@@ -34,7 +34,10 @@ const EXCLUDED: &[(&str, &str)] = &[
     ("exists-dnserr", "err.example.com lists TIMEOUT"),
     ("exp-dns-error", "e21msg.example.com lists TIMEOUT"),
     ("include-temperror", "ip8.example.com lists TIMEOUT"),
-    ("nospftxttimeout", "nospftxttimeout.example.net lists TIMEOUT"),
+    (
+        "nospftxttimeout",
+        "nospftxttimeout.example.net lists TIMEOUT",
+    ),
     ("spftimeout", "spftimeout.example.net lists TIMEOUT"),
     ("txttimeout", "txttimeout.example.net lists TIMEOUT"),
     // DNS keeps one copy of identical records; the suite itself notes that
@@ -299,12 +302,21 @@ fn check(case: &Case, source: &[&str]) -> Checked {
     Checked { json, stderr }
 }
 
-/// Runs `case` against both sources; `Err` says how they differ.
-fn compare(case: &Case, zone_file: &Path, nsd: &Nsd) -> Result<(Checked, Checked), String> {
+/// Runs `case` against both sources, each with the flags `extra` too; `Err`
+/// says how they differ.
+fn compare(
+    case: &Case,
+    zone_file: &Path,
+    nsd: &Nsd,
+    extra: &[&str],
+) -> Result<(Checked, Checked), String> {
     let zone_file = zone_file.to_str().expect("temporary paths are UTF-8");
     let server = nsd.server();
-    let from_zone = check(case, &["--zone", zone_file]);
-    let from_server = check(case, &["--server", &server, "--timeout", "1", "--trace"]);
+    let from_zone = check(case, &[&["--zone", zone_file], extra].concat());
+    let from_server = check(
+        case,
+        &[&["--server", &server, "--timeout", "1", "--trace"], extra].concat(),
+    );
     if from_zone.verdict() != from_server.verdict() {
         return Err(format!(
             "{}: --zone gave {:?}, --server gave {:?}\nserver trace:\n{}",
@@ -354,7 +366,7 @@ fn run_scenario(scenario: &Scenario, tally: &Mutex<Tally>) {
             .filter_map(|name| Some(format!("{name}: {}", unservable.get(&name)?)))
             .collect();
         let outcome = if blocked.is_empty() {
-            Some(compare(case, &zone_json, &nsd))
+            Some(compare(case, &zone_json, &nsd, &[]))
         } else {
             None
         };
@@ -409,4 +421,156 @@ fn rfc7208_suite_gives_the_same_results_from_nsd_as_from_the_zone() {
     expected.sort_unstable();
     assert_eq!(excluded, expected, "EXCLUDED is out of date");
     assert_eq!(tally.compared + excluded.len(), total);
+}
+
+/// A zone of our own, served by NSD and written as JSON for `--zone`.
+struct Served {
+    zone_json: PathBuf,
+    nsd: Nsd,
+    // Last: NSD stops before its files go.
+    _dir: TempDir,
+}
+
+impl Served {
+    fn new(label: &str, zonedata: &Value) -> Self {
+        let dir = TempDir::new(label);
+        let zone = Zone::from_value(zonedata).expect("test zone has the suite's shape");
+        let zone_json = dir.0.join("zone.json");
+        std::fs::write(&zone_json, zonedata.to_string()).expect("write the zone JSON");
+        let (nsd, unservable) = Nsd::serve(&zone, &dir.0);
+        assert!(unservable.is_empty(), "unservable: {unservable:?}");
+        Served {
+            zone_json,
+            nsd,
+            _dir: dir,
+        }
+    }
+
+    /// Checks `ip` / `mail_from` against both sources (with `extra` flags):
+    /// they must agree and give `result`. Returns the server's run.
+    fn agree(&self, ip: &str, mail_from: &str, result: &str, extra: &[&str]) -> Checked {
+        let case = Case {
+            name: format!("{mail_from} from {ip}"),
+            ip: ip.to_owned(),
+            mail_from: mail_from.to_owned(),
+            helo: "helo.test".to_owned(),
+            results: vec![result.to_owned()],
+            explanation: None,
+        };
+        match compare(&case, &self.zone_json, &self.nsd, extra) {
+            Ok((_, from_server)) => from_server,
+            Err(why) => panic!("{why}"),
+        }
+    }
+}
+
+/// `v=spf1` with `count` `ip4:` terms, none of which matches 198.51.100.0/24,
+/// then `tail`.
+fn long_record(count: u8, tail: &str) -> String {
+    let terms: String = (0..count).map(|i| format!(" ip4:192.0.2.{i}")).collect();
+    format!("v=spf1{terms} {tail}")
+}
+
+#[test]
+fn long_records_nxdomain_and_cname_chains_match_the_zone() {
+    require_nsd();
+    // 1 600 bytes: over 512, and over the 1 232-byte EDNS buffer the resolver
+    // offers, so NSD truncates the UDP answer and the resolver must use TCP.
+    let big = long_record(100, "ip4:198.51.100.7 -all");
+    assert!(big.len() > 1232, "{} bytes", big.len());
+    let served = Served::new(
+        "edges",
+        &json!({
+            "big.test": [{"SPF": big}],
+            "include-nx.test": [{"SPF": "v=spf1 include:nowhere.test -all"}],
+            "a-nx.test": [{"SPF": "v=spf1 a:nowhere.test -all"}],
+            "alias1.test": [{"CNAME": "alias2.test"}],
+            "alias2.test": [{"CNAME": "target.test"}],
+            "target.test": [{"SPF": "v=spf1 a:host.test -all"}],
+            "host.test": [{"CNAME": "hostaddr.test"}],
+            "hostaddr.test": [{"A": "198.51.100.10"}],
+            "dangling.test": [{"CNAME": "nowhere.test"}],
+            "loop1.test": [{"CNAME": "loop2.test"}],
+            "loop2.test": [{"CNAME": "loop1.test"}],
+        }),
+    );
+
+    let tcp = served.agree("198.51.100.7", "a@big.test", "pass", &[]);
+    assert_eq!(tcp.get("mechanism"), "ip4:198.51.100.7");
+    assert!(
+        tcp.stderr.contains("TXT -> ") && tcp.stderr.contains(" tcp 127.0.0.1:"),
+        "the long record did not come over TCP:\n{}",
+        tcp.stderr
+    );
+    served.agree("198.51.100.8", "a@big.test", "fail", &[]);
+
+    // NXDOMAIN: no record at all, an include of nothing, an `a` of nothing.
+    let nx = served.agree("198.51.100.7", "a@nowhere.test", "none", &[]);
+    assert!(nx.stderr.contains("-> NXDOMAIN"), "{}", nx.stderr);
+    served.agree("198.51.100.7", "a@include-nx.test", "permerror", &[]);
+    served.agree("198.51.100.7", "a@a-nx.test", "fail", &[]);
+
+    // CNAME chains, for the record and for the `a` target; a CNAME to
+    // nowhere; a CNAME loop.
+    let chain = served.agree("198.51.100.10", "a@alias1.test", "pass", &[]);
+    assert_eq!(chain.get("mechanism"), "a:host.test");
+    served.agree("198.51.100.11", "a@alias1.test", "fail", &[]);
+    served.agree("198.51.100.10", "a@dangling.test", "none", &[]);
+    served.agree("198.51.100.10", "a@loop1.test", "temperror", &[]);
+}
+
+#[test]
+fn prefetch_needs_fewer_round_trips_on_an_include_chain() {
+    require_nsd();
+    // A top record with four sibling includes, each including one more
+    // level: 9 records, 8 DNS-querying terms, within the limit of 10.
+    let mut zonedata = json!({
+        "top.test": [{"SPF": "v=spf1 include:a.l1.test include:b.l1.test \
+                                 include:c.l1.test include:d.l1.test -all"}],
+    });
+    for (n, branch) in ["a", "b", "c", "d"].into_iter().enumerate() {
+        zonedata[format!("{branch}.l1.test")] =
+            json!([{"SPF": format!("v=spf1 include:{branch}.l2.test -all")}]);
+        zonedata[format!("{branch}.l2.test")] =
+            json!([{"SPF": format!("v=spf1 ip4:192.0.2.{n} -all")}]);
+    }
+    let served = Served::new("prefetch", &zonedata);
+    let round_trips = |extra: &[&str]| {
+        let run = served.agree("198.51.100.1", "a@top.test", "fail", extra);
+        assert_eq!(run.get("queries"), 9, "{}", run.stderr);
+        run.get("round_trips").as_u64().expect("round_trips")
+    };
+    let with = round_trips(&[]);
+    let without = round_trips(&["--no-prefetch"]);
+    println!("include chain over NSD: {with} round trips with prefetch, {without} without");
+    assert!(
+        with < without,
+        "{with} round trips with prefetch, {without} without"
+    );
+    // A match in the last branch: the same answer either way.
+    served.agree("192.0.2.3", "a@top.test", "pass", &[]);
+    served.agree("192.0.2.3", "a@top.test", "pass", &["--no-prefetch"]);
+}
+
+#[test]
+fn a_server_that_never_answers_gives_temperror() {
+    // Bound, so nothing else answers on the port either, and never read.
+    let silent = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a UDP socket");
+    let server = silent.local_addr().expect("local address").to_string();
+    let case = Case {
+        name: "silent server".into(),
+        ip: "192.0.2.1".into(),
+        mail_from: "a@example.test".into(),
+        helo: "helo.test".into(),
+        results: vec!["temperror".into()],
+        explanation: None,
+    };
+    let started = std::time::Instant::now();
+    let run = check(&case, &["--server", &server, "--timeout", "0.3"]);
+    assert_eq!(run.get("result"), "temperror", "{}", run.json);
+    assert!(
+        started.elapsed().as_secs_f64() < 5.0,
+        "{:?}",
+        started.elapsed()
+    );
 }
