@@ -8,9 +8,9 @@
 # is the zone resolver.test), except root.zone, which is the root zone `.`.
 # NSD runs without root privileges being needed: no chroot, no user switch,
 # all state in $SPFGATE_NSD_STATE (default /tmp/spfgate-nsd-PORT), which
-# stop-nsd.sh removes. Installs Debian's nsd when
-# it is missing, so a fresh machine or CI needs nothing beforehand. Returns once
-# the server answers queries, or fails with NSD's log.
+# stop-nsd.sh removes. Installs Debian's nsd when it is missing, so a fresh
+# machine or CI needs nothing beforehand. Returns once the server answers
+# queries, or fails with NSD's log.
 set -euo pipefail
 
 usage() { echo "usage: $0 ZONE_DIR PORT [MORE_ZONE_DIRS...]" >&2; exit 2; }
