@@ -7,3 +7,4 @@ pub mod cmd_parse;
 pub mod dns_source;
 pub mod output;
 pub mod resolver;
+pub mod zonefile;
