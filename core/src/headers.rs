@@ -14,7 +14,7 @@
 //!   `Received-SPF`, a token or `local@domain` in `Authentication-Results`),
 //!   otherwise as a quoted-string with `\` and `"` escaped;
 //! - CR, LF, every other control character and every non-ASCII character
-//!   become `?`, so no value can end the header line or start another;
+//!   become `?` (en and em dashes become `-`), so no value can end the header line or start another;
 //! - each value is cut after [`MAX_VALUE_CHARS`] characters.
 //!
 //! ```
@@ -205,12 +205,17 @@ pub fn authentication_results(
 }
 
 /// Replaces what must not appear in a header (controls, CR, LF, non-ASCII)
-/// by `?` and cuts after [`MAX_VALUE_CHARS`] characters.
+/// by `?` (dashes by `-`) and cuts after [`MAX_VALUE_CHARS`] characters.
 fn printable(text: &str) -> String {
     let mut out: String = text
         .chars()
         .take(MAX_VALUE_CHARS + 1)
-        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .map(|c| match c {
+            ' '..='~' => c,
+            // Our own problem messages use dashes (`ip4:192.0.2.0/33 — CIDR ...`).
+            '\u{2013}' | '\u{2014}' => '-',
+            _ => '?',
+        })
         .collect();
     if out.len() > MAX_VALUE_CHARS {
         out.truncate(MAX_VALUE_CHARS - 3);

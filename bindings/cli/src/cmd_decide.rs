@@ -18,6 +18,7 @@
 //! Any completed decision exits 0, whatever the action; a policy, zone or
 //! argument that cannot be used exits 2.
 
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -82,7 +83,7 @@ pub fn run(args: &DecideArgs) -> ExitCode {
                 OutputFormat::Json => verdict_json(&verdict).to_string(),
                 OutputFormat::Text => verdict_text(&verdict),
             };
-            println!("{}", text.trim_end());
+            print_out(&text);
             ExitCode::SUCCESS
         }
         Err(message) => {
@@ -90,6 +91,12 @@ pub fn run(args: &DecideArgs) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Prints `text` and a newline on stdout; a closed pipe (`| head`) is not
+/// an error worth a panic.
+pub fn print_out(text: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{}", text.trim_end());
 }
 
 /// Loads what `args` name and decides.

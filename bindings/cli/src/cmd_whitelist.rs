@@ -50,7 +50,7 @@ pub fn run(args: &WhitelistArgs) -> ExitCode {
         OutputFormat::Json => report_json(&report).to_string(),
         OutputFormat::Text => report_text(&report),
     };
-    println!("{}", out.trim_end());
+    crate::cmd_decide::print_out(&out);
     if report.is_ok() {
         ExitCode::SUCCESS
     } else {

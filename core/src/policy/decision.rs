@@ -623,13 +623,19 @@ fn strip_brackets(address: &str) -> &str {
         .unwrap_or(address)
 }
 
-/// An SMTP reply whose text is printable ASCII (anything else becomes `?`)
+/// An SMTP reply whose text is printable ASCII (dashes become `-`, anything
+/// else `?`)
 /// and at most [`MAX_REPLY_TEXT`] characters.
 fn reply(code: u16, enhanced: &'static str, text: &str) -> SmtpReply {
     let mut text: String = text
         .chars()
         .take(MAX_REPLY_TEXT + 1)
-        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .map(|c| match c {
+            ' '..='~' => c,
+            // Our own messages use dashes (`ip4:192.0.2.0/33 — CIDR ...`).
+            '\u{2013}' | '\u{2014}' => '-',
+            _ => '?',
+        })
         .collect();
     if text.len() > MAX_REPLY_TEXT {
         text.truncate(MAX_REPLY_TEXT - 3);
