@@ -256,36 +256,30 @@ pub struct Analysis {
 impl Analysis {
     /// Starts analysing the record published at `domain`.
     pub fn new(domain: &str, options: AnalysisOptions) -> Self {
-        let mut analysis = Analysis {
-            options,
-            domain: normalize(domain),
-            root_text: None,
-            dns: Dns::default(),
-            fresh: Vec::new(),
-            capped: false,
-            queries: 0,
-            round_trips: 0,
-            report: None,
-        };
+        let mut analysis = Self::start(domain, None, options);
         let root = analysis.domain.clone();
         analysis.need(&root, QueryType::Txt, 0);
         analysis
     }
 
-    /// Starts analysing `text` as if it were published at `domain` (a draft record);
-    /// its targets are fetched as usual.
-    pub fn with_record(domain: &str, text: &str, options: AnalysisOptions) -> Self {
-        let mut analysis = Analysis {
+    fn start(domain: &str, root_text: Option<String>, options: AnalysisOptions) -> Self {
+        Analysis {
             options,
             domain: normalize(domain),
-            root_text: Some(text.to_owned()),
+            root_text,
             dns: Dns::default(),
             fresh: Vec::new(),
             capped: false,
             queries: 0,
             round_trips: 0,
             report: None,
-        };
+        }
+    }
+
+    /// Starts analysing `text` as if it were published at `domain` (a draft record);
+    /// its targets are fetched as usual.
+    pub fn with_record(domain: &str, text: &str, options: AnalysisOptions) -> Self {
+        let mut analysis = Self::start(domain, Some(text.to_owned()), options);
         let root = analysis.domain.clone();
         analysis.request_targets(text, &root, 0);
         analysis
