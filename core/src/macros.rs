@@ -34,7 +34,27 @@ impl<'a> MacroString<'a> {
         text: &'a str,
         in_exp_text: bool,
     ) -> Result<(Self, &'a str), (ParseErrorKind, usize, usize)> {
-        let tail = validate(text, in_exp_text)?;
+        let tail = validate::<false>(text, in_exp_text)?;
+        Ok((MacroString(Cow::Borrowed(text)), &text[tail..]))
+    }
+
+    /// Like [`MacroString::parse`] for text from a parsed record's term: the record
+    /// check already admitted printable ASCII without spaces only, so only the macros
+    /// are checked, not every byte again.
+    pub(crate) fn parse_checked(
+        text: &'a str,
+        in_exp_text: bool,
+    ) -> Result<Self, (ParseErrorKind, usize, usize)> {
+        Self::parse_checked_with_tail(text, in_exp_text).map(|(ms, _)| ms)
+    }
+
+    /// [`MacroString::parse_with_tail`] for text from a parsed record's term (see
+    /// [`MacroString::parse_checked`]).
+    pub(crate) fn parse_checked_with_tail(
+        text: &'a str,
+        in_exp_text: bool,
+    ) -> Result<(Self, &'a str), (ParseErrorKind, usize, usize)> {
+        let tail = validate::<true>(text, in_exp_text)?;
         Ok((MacroString(Cow::Borrowed(text)), &text[tail..]))
     }
 
@@ -216,13 +236,24 @@ fn is_delimiter(c: u8) -> bool {
 
 /// Checks the macro-string grammar and returns where its trailing literal text starts
 /// (`text.len()` when it ends in a macro or escape); errors carry (kind, offset, length)
-/// within `text`.
-fn validate(text: &str, in_exp_text: bool) -> Result<usize, (ParseErrorKind, usize, usize)> {
+/// within `text`. With `CHECKED` the characters are known to be valid, and literal
+/// text is skipped to the next `%` without looking at each byte's class.
+fn validate<const CHECKED: bool>(
+    text: &str,
+    in_exp_text: bool,
+) -> Result<usize, (ParseErrorKind, usize, usize)> {
     let b = text.as_bytes();
     let mut i = 0;
     let mut tail = 0;
     while i < b.len() {
         let c = b[i];
+        if CHECKED && c != b'%' {
+            i = b[i..]
+                .iter()
+                .position(|&c| c == b'%')
+                .map_or(b.len(), |p| i + p);
+            continue;
+        }
         if c != b'%' {
             // Explanation text allows spaces; record terms never contain them.
             let allowed = (0x21..=0x7e).contains(&c) || (in_exp_text && c == b' ');
