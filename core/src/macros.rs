@@ -34,7 +34,27 @@ impl<'a> MacroString<'a> {
         text: &'a str,
         in_exp_text: bool,
     ) -> Result<(Self, &'a str), (ParseErrorKind, usize, usize)> {
-        let tail = validate(text, in_exp_text)?;
+        let tail = validate::<false>(text, in_exp_text)?;
+        Ok((MacroString(Cow::Borrowed(text)), &text[tail..]))
+    }
+
+    /// Like [`MacroString::parse`] for text from a parsed record's term: the record
+    /// check already admitted printable ASCII without spaces only, so only the macros
+    /// are checked, not every byte again.
+    pub(crate) fn parse_checked(
+        text: &'a str,
+        in_exp_text: bool,
+    ) -> Result<Self, (ParseErrorKind, usize, usize)> {
+        Self::parse_checked_with_tail(text, in_exp_text).map(|(ms, _)| ms)
+    }
+
+    /// [`MacroString::parse_with_tail`] for text from a parsed record's term (see
+    /// [`MacroString::parse_checked`]).
+    pub(crate) fn parse_checked_with_tail(
+        text: &'a str,
+        in_exp_text: bool,
+    ) -> Result<(Self, &'a str), (ParseErrorKind, usize, usize)> {
+        let tail = validate::<true>(text, in_exp_text)?;
         Ok((MacroString(Cow::Borrowed(text)), &text[tail..]))
     }
 
@@ -216,13 +236,24 @@ fn is_delimiter(c: u8) -> bool {
 
 /// Checks the macro-string grammar and returns where its trailing literal text starts
 /// (`text.len()` when it ends in a macro or escape); errors carry (kind, offset, length)
-/// within `text`.
-fn validate(text: &str, in_exp_text: bool) -> Result<usize, (ParseErrorKind, usize, usize)> {
+/// within `text`. With `CHECKED` the characters are known to be valid, and literal
+/// text is skipped to the next `%` without looking at each byte's class.
+fn validate<const CHECKED: bool>(
+    text: &str,
+    in_exp_text: bool,
+) -> Result<usize, (ParseErrorKind, usize, usize)> {
     let b = text.as_bytes();
     let mut i = 0;
     let mut tail = 0;
     while i < b.len() {
         let c = b[i];
+        if CHECKED && c != b'%' {
+            i = b[i..]
+                .iter()
+                .position(|&c| c == b'%')
+                .map_or(b.len(), |p| i + p);
+            continue;
+        }
         if c != b'%' {
             // Explanation text allows spaces; record terms never contain them.
             let allowed = (0x21..=0x7e).contains(&c) || (in_exp_text && c == b' ');
@@ -435,19 +466,42 @@ fn expand_macro(m: &Macro<'_>, vars: &MacroVars<'_>, out: &mut String) {
 /// Nibbles are upper-case hex, as the RFC 7208 test suite expects (`v-macro-ip6`) and
 /// pyspf writes; DNS compares names case-insensitively, so lookups are unaffected.
 pub(crate) fn write_dotted_ip(ip: IpAddr, out: &mut String) {
+    // By hand rather than with `write!`: the formatting machinery costs several
+    // times more, and `%{i}` and reverse names are on every `ptr` evaluation's path.
     match ip {
         IpAddr::V4(v4) => {
-            let _ = write!(out, "{v4}");
-        }
-        IpAddr::V6(v6) => {
-            for (i, byte) in v6.octets().iter().enumerate() {
+            for (i, &octet) in v4.octets().iter().enumerate() {
                 if i > 0 {
                     out.push('.');
                 }
-                let _ = write!(out, "{:X}.{:X}", byte >> 4, byte & 0xf);
+                push_decimal(octet, out);
+            }
+        }
+        IpAddr::V6(v6) => {
+            for (i, &byte) in v6.octets().iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                out.push(HEX_UPPER[usize::from(byte >> 4)] as char);
+                out.push('.');
+                out.push(HEX_UPPER[usize::from(byte & 0xf)] as char);
             }
         }
     }
+}
+
+/// Hexadecimal digits, upper case.
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Appends `n` in decimal.
+pub(crate) fn push_decimal(n: u8, out: &mut String) {
+    if n >= 100 {
+        out.push(char::from(b'0' + n / 100));
+    }
+    if n >= 10 {
+        out.push(char::from(b'0' + n / 10 % 10));
+    }
+    out.push(char::from(b'0' + n % 10));
 }
 
 /// Splits on the delimiters, optionally reverses, keeps the right-hand `digits` parts,

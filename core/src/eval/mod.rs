@@ -1209,16 +1209,29 @@ fn in_network(ip: IpAddr, rdata: &Rdata, prefix: u8) -> bool {
     }
 }
 
-/// `in-addr.arpa` / `ip6.arpa` name of the client.
+/// `in-addr.arpa` / `ip6.arpa` name of the client, written directly in reverse order
+/// (lower-case nibbles) rather than formatted forwards and turned around.
 fn reverse_name(ip: IpAddr) -> String {
-    let mut forward = String::with_capacity(72);
-    macros::write_dotted_ip(ip, &mut forward);
-    let mut name: String = forward.rsplit('.').flat_map(|p| [p, "."]).collect();
-    name.push_str(match ip {
-        IpAddr::V4(_) => "in-addr.arpa",
-        IpAddr::V6(_) => "ip6.arpa",
-    });
-    name.make_ascii_lowercase();
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut name = String::with_capacity(72);
+    match ip {
+        IpAddr::V4(v4) => {
+            for &octet in v4.octets().iter().rev() {
+                macros::push_decimal(octet, &mut name);
+                name.push('.');
+            }
+            name.push_str("in-addr.arpa");
+        }
+        IpAddr::V6(v6) => {
+            for &byte in v6.octets().iter().rev() {
+                name.push(HEX[usize::from(byte & 0xf)] as char);
+                name.push('.');
+                name.push(HEX[usize::from(byte >> 4)] as char);
+                name.push('.');
+            }
+            name.push_str("ip6.arpa");
+        }
+    }
     name
 }
 

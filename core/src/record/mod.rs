@@ -31,7 +31,9 @@ mod select;
 #[derive(Debug, Clone)]
 pub struct Record<'a> {
     terms: Vec<Term<'a>>,
-    spans: Vec<Span>,
+    /// The parsed text: term spans are found again from it when asked for, so a parse
+    /// allocates one vector, not two.
+    text: Cow<'a, str>,
 }
 
 /// A record detached from its text, for storage.
@@ -73,8 +75,11 @@ impl<'a> Record<'a> {
         parser::parse_record_bytes(bytes)
     }
 
-    pub(crate) fn from_parts(terms: Vec<Term<'a>>, spans: Vec<Span>) -> Self {
-        Record { terms, spans }
+    pub(crate) fn from_parts(terms: Vec<Term<'a>>, text: &'a str) -> Self {
+        Record {
+            terms,
+            text: Cow::Borrowed(text),
+        }
     }
 
     /// All terms in order.
@@ -84,7 +89,11 @@ impl<'a> Record<'a> {
 
     /// Terms with their byte spans in the parsed text.
     pub fn spanned_terms(&self) -> impl Iterator<Item = (&Term<'a>, Span)> {
-        self.terms.iter().zip(self.spans.iter().copied())
+        let spans = parser::term_bounds(&self.text, parser::VERSION_LEN).map(|(start, end)| Span {
+            start,
+            len: end - start,
+        });
+        self.terms.iter().zip(spans)
     }
 
     /// The mechanisms, in evaluation order.
@@ -115,7 +124,7 @@ impl<'a> Record<'a> {
     pub fn into_owned(self) -> OwnedRecord {
         Record {
             terms: self.terms.into_iter().map(Term::into_owned).collect(),
-            spans: self.spans,
+            text: Cow::Owned(self.text.into_owned()),
         }
     }
 }

@@ -1,12 +1,14 @@
-//! The RFC 7208 §12 grammar, with nom for the lexical pieces.
+//! The RFC 7208 §12 grammar: plain byte code on the hot paths, nom for the dotted quad.
 //!
-//! One pass over the bytes checks the character set and counts the terms, so the
-//! term vectors are allocated once at their final size. Terms are then split on
-//! spaces and each is parsed on its own, so an error points at the term and byte it
-//! is in. nom runs with the unit error type (no allocation, no backtracking
-//! bookkeeping); positions are turned into our own [`ParseError`] here, so no nom
-//! type leaves this module. Every step looks at each byte a bounded number of
-//! times, so parsing is linear in the record length whatever the input.
+//! One pass over the bytes, a word at a time, checks the character set and counts the
+//! terms, so the term vector is allocated once at its final size (the only allocation
+//! of a parse). Terms are then split on spaces and each is parsed on its own, so an
+//! error points at the term and byte it is in; since every byte is known to be
+//! printable ASCII by then, macro-strings in terms are checked for their macros only.
+//! nom runs with the unit error type (no allocation, no backtracking bookkeeping) on
+//! bytes (no UTF-8 decoding); positions are turned into our own [`ParseError`] here,
+//! so no nom type leaves this module. Every step looks at each byte a bounded number
+//! of times, so parsing is linear in the record length whatever the input.
 
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -14,20 +16,19 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use ipnet::{Ipv4Net, Ipv6Net};
 use nom::IResult;
 use nom::Parser;
-use nom::bytes::complete::take_while1;
+use nom::bytes::complete::take_while_m_n;
 use nom::character::complete::char;
 
 use super::error::excerpt;
 use super::{
-    Directive, DualCidr, Mechanism, Modifier, ParseError, ParseErrorKind, Qualifier, Record, Span,
-    Term,
+    Directive, DualCidr, Mechanism, Modifier, ParseError, ParseErrorKind, Qualifier, Record, Term,
 };
 use crate::macros::MacroString;
 
-type Res<'a, T> = IResult<&'a str, T, ()>;
+type Res<'a, T> = IResult<&'a [u8], T, ()>;
 
 /// Length of `v=spf1`.
-const VERSION_LEN: usize = 6;
+pub(super) const VERSION_LEN: usize = 6;
 
 /// One term being parsed: its text and where it starts in the record.
 struct TermCx<'a> {
@@ -70,17 +71,7 @@ fn check_record(b: &[u8]) -> Result<usize, ParseError> {
         let len = b.len().min(VERSION_LEN);
         return Err(ParseError::new(ParseErrorKind::NotSpf, 0, len, ""));
     };
-    // Two passes without early exits or branches (faster than one branchy pass): flag
-    // any byte outside printable ASCII, and count term starts (a non-space after a
-    // space; the pairs start at the `1` of `v=spf1`, which is not a space).
-    let bad = rest
-        .iter()
-        .fold(false, |bad, c| bad | !(0x20..=0x7e).contains(c));
-    let terms = b[VERSION_LEN - 1..]
-        .iter()
-        .zip(rest)
-        .filter(|&(&prev, &c)| (prev == b' ') & (c != b' '))
-        .count();
+    let (bad, terms) = scan_words(rest);
     if bad {
         let at = b
             .iter()
@@ -98,6 +89,81 @@ fn check_record(b: &[u8]) -> Result<usize, ParseError> {
         return Err(ParseError::new(ParseErrorKind::NotSpf, 0, end, &shown));
     }
     Ok(terms)
+}
+
+/// `0x80` in every byte lane, the flag bit of the word-at-a-time checks below.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+/// `0x01` in every byte lane.
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// Eight bytes at a time, without branches or early exits (a byte loop costs about
+/// ten instructions per byte here; this costs about two): whether any byte is outside
+/// printable ASCII, and how many terms start (a non-space after a space). The byte
+/// before `rest` is the `1` of `v=spf1`, not a space.
+fn scan_words(rest: &[u8]) -> (bool, usize) {
+    let mut bad = 0u64;
+    let mut starts = 0u64;
+    let mut space_carry = 0u64;
+    // `counted` selects the lanes whose term starts count (all but re-read ones).
+    let mut word = |w: u64, counted: u64| {
+        // Per lane: the high bit set, or the low seven bits below 0x20 or all ones.
+        let low = w & !HIGH;
+        bad |= (w | !(low + 0x60 * ONES) | (low + ONES)) & HIGH;
+        let space = zero_lanes(w ^ SPACES);
+        // A lane starts a term when it is not a space and the lane before it is.
+        let start = !space & ((space << 8) | space_carry) & counted;
+        // Lane count by multiplication: `count_ones` is a software loop on baseline x86-64.
+        starts += ((start >> 7).wrapping_mul(ONES)) >> 56;
+        space_carry = space >> 56;
+    };
+    let mut chunks = rest.chunks_exact(8);
+    for chunk in &mut chunks {
+        word(load(chunk), HIGH);
+    }
+    let tail = chunks.remainder().len();
+    if tail > 0 && rest.len() >= 8 {
+        // Read the last eight bytes again, counting starts only in the new lanes (whose
+        // predecessors are all in this word); checking a byte twice is harmless.
+        word(load(&rest[rest.len() - 8..]), HIGH << (8 * (8 - tail)));
+    } else if tail > 0 {
+        // Shorter than a word: pad with spaces, valid and never a term start.
+        let w = rest
+            .iter()
+            .rev()
+            .fold(SPACES, |w, &c| (w << 8) | u64::from(c));
+        word(w, HIGH);
+    }
+    (bad != 0, starts as usize)
+}
+
+/// Eight bytes as one little-endian word; `chunk` has exactly eight.
+fn load(chunk: &[u8]) -> u64 {
+    u64::from_le_bytes(chunk.try_into().unwrap_or_default())
+}
+
+/// A space in every byte lane.
+const SPACES: u64 = 0x20 * ONES;
+
+/// The index of the first space in `b` from `from` on, or `b.len()`; a word at a time.
+fn find_space(b: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while i + 8 <= b.len() {
+        let space = zero_lanes(load(&b[i..i + 8]) ^ SPACES);
+        if space != 0 {
+            return i + (space.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < b.len() && b[i] != b' ' {
+        i += 1;
+    }
+    i
+}
+
+/// `0x80` in each byte lane of `w` that is zero, nothing elsewhere (exact: no carries
+/// cross lanes).
+fn zero_lanes(w: u64) -> u64 {
+    !(((w & !HIGH) + !HIGH) | w | !HIGH)
 }
 
 /// The error for the byte at `at`, which is not printable ASCII; quotes the term around it.
@@ -120,25 +186,12 @@ fn character_error(b: &[u8], at: usize) -> ParseError {
     ParseError::new(kind, at, 1, &term)
 }
 
-/// Parses the space-separated terms after `v=spf1`; `count` sizes the vectors exactly.
+/// Parses the space-separated terms after `v=spf1`; `count` sizes the vector exactly.
 fn parse_terms(text: &str, count: usize) -> Result<Record<'_>, ParseError> {
     let mut terms = Vec::with_capacity(count);
-    let mut spans = Vec::with_capacity(count);
     let mut seen_redirect = false;
     let mut seen_exp = false;
-    let b = text.as_bytes();
-    let mut start = VERSION_LEN;
-    loop {
-        while b.get(start) == Some(&b' ') {
-            start += 1;
-        }
-        if start == b.len() {
-            break;
-        }
-        let end = b[start..]
-            .iter()
-            .position(|&c| c == b' ')
-            .map_or(b.len(), |i| start + i);
+    for (start, end) in term_bounds(text, VERSION_LEN) {
         let cx = TermCx {
             text: &text[start..end],
             offset: start,
@@ -157,28 +210,95 @@ fn parse_terms(text: &str, count: usize) -> Result<Record<'_>, ParseError> {
             *seen = true;
         }
         terms.push(term);
-        spans.push(Span {
-            start,
-            len: end - start,
-        });
-        start = end;
     }
-    Ok(Record::from_parts(terms, spans))
+    Ok(Record::from_parts(terms, text))
+}
+
+/// The `(start, end)` byte ranges of the space-separated terms of `text` from `from` on.
+/// The parser and [`Record::spanned_terms`] share it, so spans need no storage.
+pub(super) fn term_bounds(text: &str, from: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let b = text.as_bytes();
+    let mut start = from;
+    std::iter::from_fn(move || {
+        while b.get(start) == Some(&b' ') {
+            start += 1;
+        }
+        if start >= b.len() {
+            return None;
+        }
+        let term_start = start;
+        start = find_space(b, start);
+        Some((term_start, start))
+    })
 }
 
 fn parse_term<'a>(cx: &TermCx<'a>) -> Result<Term<'a>, ParseError> {
     // `name "="` with `name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." )` makes a
-    // modifier; anything else is a directive. One scan of the name decides.
+    // modifier; anything else is a directive. One scan finds the alphanumeric run a
+    // mechanism name is (packing it into its lookup key on the way), and goes on over
+    // `-_.` only when a modifier is possible.
     let b = cx.text.as_bytes();
-    let name_len = b
-        .iter()
-        .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')))
-        .unwrap_or(b.len());
-    if b.get(name_len) == Some(&b'=') && b[0].is_ascii_alphabetic() {
-        let (name, value) = (&cx.text[..name_len], &cx.text[name_len + 1..]);
-        return parse_modifier(cx, name, value).map(Term::Modifier);
+    let (qualifier, name_start) = match b[0] {
+        b'+' => (Qualifier::Pass, 1),
+        b'-' => (Qualifier::Fail, 1),
+        b'~' => (Qualifier::SoftFail, 1),
+        b'?' => (Qualifier::Neutral, 1),
+        _ => (Qualifier::Pass, 0),
+    };
+    let mut name_end = name_start;
+    let mut key = 0u64;
+    while name_end < b.len() && is(b[name_end], ALNUM) {
+        key = (key << 8) | u64::from(b[name_end] | 0x20);
+        name_end += 1;
     }
-    parse_directive(cx).map(Term::Directive)
+    if is(b[0], ALPHA) {
+        let mut end = name_end;
+        while end < b.len() && is(b[end], NAME) {
+            end += 1;
+        }
+        if b.get(end) == Some(&b'=') {
+            let (name, value) = (&cx.text[..end], &cx.text[end + 1..]);
+            return parse_modifier(cx, name, value).map(Term::Modifier);
+        }
+    }
+    let known = (name_end - name_start <= 8)
+        .then(|| Name::from_key(key))
+        .flatten();
+    parse_directive(cx, qualifier, known, name_start, name_end).map(Term::Directive)
+}
+
+/// Character classes, as bits of [`CLASSES`].
+const ALNUM: u8 = 1;
+const ALPHA: u8 = 2;
+const DIGIT: u8 = 4;
+/// Letters, digits and `-_.`, the characters of a modifier name after the first.
+const NAME: u8 = 8;
+
+/// The classes of each byte: one load and a test instead of range comparisons.
+static CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let mut bits = 0;
+        if b.is_ascii_alphabetic() {
+            bits |= ALNUM | ALPHA | NAME;
+        }
+        if b.is_ascii_digit() {
+            bits |= ALNUM | DIGIT | NAME;
+        }
+        if matches!(b, b'-' | b'_' | b'.') {
+            bits |= NAME;
+        }
+        t[c] = bits;
+        c += 1;
+    }
+    t
+};
+
+/// True when `c` is in any of the `classes`.
+fn is(c: u8, classes: u8) -> bool {
+    CLASSES[c as usize] & classes != 0
 }
 
 fn parse_modifier<'a>(
@@ -193,27 +313,12 @@ fn parse_modifier<'a>(
         return domain_spec(cx, value).map(Modifier::Explanation);
     }
     // Unknown modifiers are ignored, but their value must still be a macro-string.
-    let value = MacroString::parse(value, true)
+    let value = MacroString::parse_checked(value, true)
         .map_err(|(kind, at, len)| cx.err(kind, cx.pos(value) + at, len))?;
     Ok(Modifier::Unknown {
         name: Cow::Borrowed(name),
         value,
     })
-}
-
-fn qualifier(input: &str) -> (&str, Qualifier) {
-    let q = match input.as_bytes().first() {
-        Some(b'+') => Qualifier::Pass,
-        Some(b'-') => Qualifier::Fail,
-        Some(b'~') => Qualifier::SoftFail,
-        Some(b'?') => Qualifier::Neutral,
-        _ => return (input, Qualifier::Pass),
-    };
-    (&input[1..], q)
-}
-
-fn mechanism_name(input: &str) -> Res<'_, &str> {
-    take_while1(|c: char| c.is_ascii_alphanumeric()).parse(input)
 }
 
 /// The mechanisms by name, matched without case.
@@ -231,30 +336,21 @@ enum Name {
 
 /// Packs an alphanumeric name of at most 8 bytes into an integer, lower-cased (`| 0x20`
 /// lower-cases ASCII letters and leaves digits alone), so one `match` finds the mechanism.
-const fn name_key(name: &[u8]) -> Option<u64> {
-    if name.len() > 8 {
-        return None;
-    }
+/// [`parse_term`] builds the same key while it scans the name.
+const fn key(name: &str) -> u64 {
+    let name = name.as_bytes();
     let mut key = 0u64;
     let mut i = 0;
     while i < name.len() {
         key = (key << 8) | (name[i] | 0x20) as u64;
         i += 1;
     }
-    Some(key)
-}
-
-/// `name_key` of a mechanism name, for the match arms.
-const fn key(name: &str) -> u64 {
-    match name_key(name.as_bytes()) {
-        Some(k) => k,
-        None => 0,
-    }
+    key
 }
 
 impl Name {
-    /// The mechanism called `name` (alphanumeric), if any.
-    fn lookup(name: &str) -> Option<Name> {
+    /// The mechanism whose lower-cased alphanumeric name of at most 8 bytes packs into `k`.
+    fn from_key(k: u64) -> Option<Name> {
         const ALL: u64 = key("all");
         const INCLUDE: u64 = key("include");
         const EXISTS: u64 = key("exists");
@@ -263,7 +359,7 @@ impl Name {
         const PTR: u64 = key("ptr");
         const IP4: u64 = key("ip4");
         const IP6: u64 = key("ip6");
-        Some(match name_key(name.as_bytes())? {
+        Some(match k {
             ALL => Name::All,
             INCLUDE => Name::Include,
             EXISTS => Name::Exists,
@@ -277,20 +373,27 @@ impl Name {
     }
 }
 
-fn parse_directive<'a>(cx: &TermCx<'a>) -> Result<Directive<'a>, ParseError> {
-    let (rest, qualifier) = qualifier(cx.text);
-    let at = cx.pos(rest);
+/// The directive whose qualifier is already read and whose mechanism name is
+/// `cx.text[name_start..name_end]` (possibly empty), `known` when it names one.
+fn parse_directive<'a>(
+    cx: &TermCx<'a>,
+    qualifier: Qualifier,
+    known: Option<Name>,
+    name_start: usize,
+    name_end: usize,
+) -> Result<Directive<'a>, ParseError> {
+    let rest = &cx.text[name_start..];
     if rest.is_empty() {
-        return Err(cx.err(ParseErrorKind::MissingMechanism, at, 0));
+        return Err(cx.err(ParseErrorKind::MissingMechanism, name_start, 0));
     }
-    let (args, name) = mechanism_name(rest).unwrap_or((rest, ""));
-    let Some(known) = Name::lookup(name).filter(|_| !name.is_empty()) else {
+    let (name, args) = (&cx.text[name_start..name_end], &cx.text[name_end..]);
+    let Some(known) = known else {
         // Quote what stands where the name should be: the name, or the junk.
         let shown = if name.is_empty() { rest } else { name };
         let kind = ParseErrorKind::UnknownMechanism {
             name: excerpt(shown),
         };
-        return Err(cx.err(kind, at, shown.len()));
+        return Err(cx.err(kind, name_start, shown.len()));
     };
     let mechanism = match known {
         Name::All => {
@@ -369,7 +472,7 @@ fn domain_spec<'a>(cx: &TermCx<'a>, spec: &'a str) -> Result<MacroString<'a>, Pa
     if spec.is_empty() {
         return Err(cx.err(ParseErrorKind::MissingDomain, at, 0));
     }
-    let (ms, tail) = MacroString::parse_with_tail(spec, false)
+    let (ms, tail) = MacroString::parse_checked_with_tail(spec, false)
         .map_err(|(kind, i, len)| cx.err(kind, at + i, len))?;
     if !has_domain_end(tail) {
         return Err(cx.err(ParseErrorKind::InvalidDomainEnd, at, spec.len()));
@@ -383,23 +486,32 @@ fn has_domain_end(tail: &str) -> bool {
     if tail.is_empty() {
         return true;
     }
-    let lit = tail.strip_suffix('.').unwrap_or(tail);
-    lit.rfind('.')
+    let lit = tail.strip_suffix('.').unwrap_or(tail).as_bytes();
+    // A byte loop: the last label is short, too short for `memrchr` to pay off.
+    lit.iter()
+        .rposition(|&c| c == b'.')
         .is_some_and(|dot| is_toplabel(&lit[dot + 1..]))
 }
 
 /// `toplabel = ( *alphanum ALPHA *alphanum ) / ( 1*alphanum "-" *( alphanum / "-" ) alphanum )`.
-fn is_toplabel(label: &str) -> bool {
-    let b = label.as_bytes();
-    let (Some(first), Some(last)) = (b.first(), b.last()) else {
+fn is_toplabel(b: &[u8]) -> bool {
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
         return false;
     };
-    if b.iter().all(u8::is_ascii_alphanumeric) {
-        return b.iter().any(u8::is_ascii_alphabetic);
+    // One pass: which classes occur, and whether anything else does.
+    let (mut any, mut dash, mut other) = (0u8, false, false);
+    for &c in b {
+        any |= CLASSES[c as usize];
+        dash |= c == b'-';
+        other |= c != b'-' && !is(c, ALNUM);
     }
-    b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
-        && first.is_ascii_alphanumeric()
-        && last.is_ascii_alphanumeric()
+    if other {
+        return false;
+    }
+    if !dash {
+        return any & ALPHA != 0;
+    }
+    is(first, ALNUM) && is(last, ALNUM)
 }
 
 /// Splits a trailing `/n`, `//m` or `/n//m` off `a`/`mx` arguments, leaving the digits
@@ -419,11 +531,11 @@ fn split_dual_cidr(args: &str) -> (&str, Option<&str>, Option<&str>) {
 
 /// `(before, digits)` when `s` ends in `/` followed by digits (possibly none).
 fn trailing_length(s: &str) -> Option<(&str, &str)> {
-    let slash = s.rfind('/')?;
+    let slash = s.bytes().rposition(|c| c == b'/')?;
     let digits = &s[slash + 1..];
     digits
         .bytes()
-        .all(|b| b.is_ascii_digit())
+        .all(|b| is(b, DIGIT))
         .then_some((&s[..slash], digits))
 }
 
@@ -437,8 +549,9 @@ fn network<'a>(
     let Some(net) = args.strip_prefix(':') else {
         return Err(cx.err(missing, cx.pos(args), args.len()));
     };
-    Ok(match net.split_once('/') {
-        Some((addr, digits)) => (addr, Some(digits)),
+    // A byte loop: these are a few bytes long, too short for `memchr` to pay off.
+    Ok(match net.bytes().position(|c| c == b'/') {
+        Some(slash) => (&net[..slash], Some(&net[slash + 1..])),
         None => (net, None),
     })
 }
@@ -465,28 +578,31 @@ fn cidr_length(cx: &TermCx<'_>, digits: &str, max: u8) -> Result<u8, ParseError>
 
 /// A dotted quad of `dec-octet`s (no leading zeros).
 fn ip4_address(s: &str) -> Option<Ipv4Addr> {
+    let dot = || char('.');
     let (rest, (a, _, b, _, c, _, d)) = (
         dec_octet,
-        char('.'),
+        dot(),
         dec_octet,
-        char('.'),
+        dot(),
         dec_octet,
-        char('.'),
+        dot(),
         dec_octet,
     )
-        .parse(s)
+        .parse(s.as_bytes())
         .ok()?;
     rest.is_empty().then(|| Ipv4Addr::new(a, b, c, d))
 }
 
-/// `dec-octet`: 0–255 in decimal, without leading zeros.
-fn dec_octet(input: &str) -> Res<'_, u8> {
-    let (rest, digits) = take_while1(|c: char| c.is_ascii_digit()).parse(input)?;
-    let b = digits.as_bytes();
-    if b.len() > 3 || (b.len() > 1 && b[0] == b'0') {
+/// `dec-octet`: 0–255 in decimal, without leading zeros. Parsed as bytes: nom on
+/// `&str` decodes every character as UTF-8 first.
+fn dec_octet(input: &[u8]) -> Res<'_, u8> {
+    let (rest, digits) = take_while_m_n(1, 3, |c: u8| c.is_ascii_digit()).parse(input)?;
+    if digits.len() > 1 && digits[0] == b'0' {
         return Err(nom::Err::Error(()));
     }
-    let n = b.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+    let n = digits
+        .iter()
+        .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
     u8::try_from(n)
         .map(|n| (rest, n))
         .map_err(|_| nom::Err::Error(()))
