@@ -11,7 +11,11 @@ fn demo_decides_every_example_offline() {
         .args(["demo", "--format", "json"])
         .output()
         .expect("run spfgate demo");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let verdicts: Value = serde_json::from_slice(&out.stdout).expect("JSON array");
     let actions: Vec<(&str, &str)> = verdicts
         .as_array()

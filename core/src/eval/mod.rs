@@ -403,7 +403,9 @@ impl Evaluator {
         if self.slots.len() as u32 >= self.config.limits.max_queries {
             return Err(Problem::QueryCap(self.config.limits.max_queries));
         }
-        let name = name.to_owned();
+        // Lower case, so callers can key caches and zones on the name as given.
+        let mut name = name.to_owned();
+        name.make_ascii_lowercase();
         if self.config.trace {
             self.trace.push(TraceEvent::Query {
                 id,
