@@ -388,7 +388,11 @@ pub fn expand(ms: &MacroString<'_>, vars: &MacroVars<'_>, target: Target) -> Str
         }
         match target {
             Target::DomainName if out.len() > 2 * DOMAIN_WINDOW => {
-                out.drain(..out.len() - DOMAIN_WINDOW);
+                let mut cut = out.len() - DOMAIN_WINDOW;
+                while !out.is_char_boundary(cut) {
+                    cut += 1;
+                }
+                out.drain(..cut);
             }
             Target::Explanation if out.len() > MAX_EXPLANATION => {
                 let mut cut = MAX_EXPLANATION;
@@ -415,7 +419,9 @@ fn truncate_domain(name: &mut String) {
         return;
     }
     let excess = name.len() - limit;
-    let cut = match name[excess..].find('.') {
+    // Bytes, not `str` slicing: `excess` may fall inside a character of a non-ASCII
+    // local part; the cut itself is always just after a dot, a character boundary.
+    let cut = match name.as_bytes()[excess..].iter().position(|&b| b == b'.') {
         // The label starting at `excess` may be partial; drop through its dot,
         // unless `excess` itself sits right after a dot (a clean label start).
         Some(_) if name.as_bytes()[excess - 1] == b'.' => excess,

@@ -1268,7 +1268,12 @@ fn is_valid_domain(domain: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-/// A name DNS can carry: 1–63-octet labels, at most 253 octets.
+/// A name DNS can carry and [`Lookup::name`] promises: ASCII, 1–63-octet labels, at
+/// most 253 octets. Non-ASCII (a SMTPUTF8 local part in `%{l}`, an MX exchange from
+/// hostile data) is answered locally as NXDOMAIN, never handed out.
 fn is_queryable_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 253 && name.split('.').all(|l| !l.is_empty() && l.len() <= 63)
+    !name.is_empty()
+        && name.len() <= 253
+        && name.is_ascii()
+        && name.split('.').all(|l| !l.is_empty() && l.len() <= 63)
 }

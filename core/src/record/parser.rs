@@ -68,7 +68,11 @@ fn check_record(b: &[u8]) -> Result<usize, ParseError> {
         .filter(|v| v.eq_ignore_ascii_case(b"v=spf1"))
         .map(|_| &b[VERSION_LEN..])
     else {
-        let len = b.len().min(VERSION_LEN);
+        // Point at whole characters: the sixth byte may sit inside one.
+        let mut len = b.len().min(VERSION_LEN);
+        while len > 0 && b.get(len).is_some_and(|&c| is_continuation(c)) {
+            len -= 1;
+        }
         return Err(ParseError::new(ParseErrorKind::NotSpf, 0, len, ""));
     };
     let (bad, terms) = scan_words(rest);
@@ -183,7 +187,18 @@ fn character_error(b: &[u8], at: usize) -> ParseError {
         .position(|&c| c == b' ')
         .map_or(b.len(), |i| at + i);
     let term = String::from_utf8_lossy(&b[start..end]);
-    ParseError::new(kind, at, 1, &term)
+    // The whole character, so the span can slice the text it came from.
+    let len = 1 + b[at + 1..]
+        .iter()
+        .take(3)
+        .take_while(|&&c| is_continuation(c))
+        .count();
+    ParseError::new(kind, at, len, &term)
+}
+
+/// A UTF-8 continuation byte (`10xxxxxx`): not the start of a character.
+fn is_continuation(byte: u8) -> bool {
+    byte & 0xc0 == 0x80
 }
 
 /// Parses the space-separated terms after `v=spf1`; `count` sizes the vector exactly.
