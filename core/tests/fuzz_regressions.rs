@@ -1,0 +1,104 @@
+//! Inputs found by the fuzz targets in `fuzz/`, kept as ordinary tests.
+
+use spfgate::dns::{Answer, Lookup, QueryType, Rdata};
+use spfgate::eval::{Config, Evaluator, Request};
+use spfgate::macros::{MacroString, MacroVars, Target, expand};
+use spfgate::record::Record;
+
+/// `parse_record`: an `ip4:`/`ip6:` without an address at the end of the record was
+/// reported as one byte past the end of the text.
+#[test]
+fn missing_ip_address_error_stays_inside_the_text() {
+    for text in ["v=spf1 IP4:", "v=spf1 ip6:", "v=spf1 -all ip4:"] {
+        let error = Record::parse(text).unwrap_err();
+        assert!(
+            error.offset() + error.len() <= text.len(),
+            "{text:?}: error at {}+{} in {} bytes",
+            error.offset(),
+            error.len(),
+            text.len()
+        );
+    }
+}
+
+fn vars(local_part: &str) -> MacroVars<'_> {
+    MacroVars {
+        sender: "x@example.com",
+        local_part,
+        sender_domain: "example.com",
+        domain: "example.com",
+        ip: "192.0.2.3".parse().unwrap(),
+        validated_name: None,
+        helo: "mx.example.org",
+        receiver: "mx.example.net",
+        timestamp: 0,
+    }
+}
+
+/// `macro_expand`: shortening an expanded domain name cut inside a multi-byte
+/// character of the sender's local part and panicked.
+#[test]
+fn domain_truncation_cuts_between_characters() {
+    let ms = MacroString::parse("%{l}", false).unwrap();
+    // 400 bytes: the 253-octet cut falls inside a two-byte character.
+    let local = "é".repeat(200);
+    let name = expand(&ms, &vars(&local), Target::DomainName);
+    assert!(name.len() <= 253);
+    // 2100 bytes: the working-window cut falls inside a three-byte character.
+    let local = "€".repeat(700);
+    let name = expand(&ms, &vars(&local), Target::DomainName);
+    assert!(name.len() <= 253);
+}
+
+/// `evaluate`: the same through the evaluator. MAIL FROM is the client's to choose
+/// (SMTPUTF8) and the record is the sender domain's, so one connection could panic it.
+#[test]
+fn non_ascii_local_part_in_a_long_expansion() {
+    // 300 bytes of local-part: the 253-octet cut falls inside a character.
+    let local = "€".repeat(100);
+    let request = Request::new(
+        "192.0.2.1".parse().unwrap(),
+        &format!("{local}@example.com"),
+        "mx.example.org",
+    );
+    let mut lookups = Vec::new();
+    let outcome = Evaluator::new(request, Config::default()).run_with(|lookup: &Lookup| {
+        lookups.push(lookup.name.clone());
+        match (lookup.name.as_str(), lookup.qtype) {
+            ("example.com", QueryType::Txt) => Answer::Records(vec![Rdata::Txt(
+                b"v=spf1 exists:%{l}._spf.example.com -all".to_vec(),
+            )]),
+            _ => Answer::NxDomain,
+        }
+    });
+    assert_eq!(outcome.result.as_str(), "fail");
+    // `Lookup::name` is documented as ASCII.
+    assert!(lookups.iter().all(|name| name.is_ascii()), "{lookups:?}");
+}
+
+/// `evaluate`: a name from DNS data (an MX exchange) that is not ASCII was handed
+/// out as a lookup, although `Lookup::name` is documented as ASCII.
+#[test]
+fn non_ascii_mx_exchange_is_not_looked_up() {
+    let request = Request::new(
+        "192.0.2.1".parse().unwrap(),
+        "a@example.com",
+        "mx.example.org",
+    );
+    let mut lookups = Vec::new();
+    let outcome = Evaluator::new(request, Config::default()).run_with(|lookup: &Lookup| {
+        lookups.push(lookup.name.clone());
+        match (lookup.name.as_str(), lookup.qtype) {
+            ("example.com", QueryType::Txt) => {
+                Answer::Records(vec![Rdata::Txt(b"v=spf1 mx -all".to_vec())])
+            }
+            ("example.com", QueryType::Mx) => Answer::Records(vec![Rdata::Mx {
+                preference: 10,
+                exchange: "mäil.example.com".into(),
+            }]),
+            _ => Answer::NxDomain,
+        }
+    });
+    assert_eq!(outcome.result.as_str(), "fail");
+    assert!(lookups.iter().all(|name| name.is_ascii()), "{lookups:?}");
+}
