@@ -8,6 +8,8 @@
 
 pub mod dns;
 pub mod eval;
+pub mod headers;
+pub mod lint;
 pub mod macros;
 pub mod policy;
 pub mod record;

@@ -24,8 +24,18 @@ impl<'a> MacroString<'a> {
     /// assert!(MacroString::parse("%{c}.example", false).is_err());
     /// ```
     pub fn parse(text: &'a str, in_exp_text: bool) -> Result<Self, (ParseErrorKind, usize, usize)> {
-        validate(text, in_exp_text)?;
-        Ok(MacroString(Cow::Borrowed(text)))
+        Self::parse_with_tail(text, in_exp_text).map(|(ms, _)| ms)
+    }
+
+    /// Like [`MacroString::parse`], and also returns the literal text after the last
+    /// macro or escape (empty when the string ends in one). The record parser checks
+    /// `domain-end` on it without walking the pieces a second time.
+    pub(crate) fn parse_with_tail(
+        text: &'a str,
+        in_exp_text: bool,
+    ) -> Result<(Self, &'a str), (ParseErrorKind, usize, usize)> {
+        let tail = validate(text, in_exp_text)?;
+        Ok((MacroString(Cow::Borrowed(text)), &text[tail..]))
     }
 
     /// The text as written.
@@ -204,10 +214,13 @@ fn is_delimiter(c: u8) -> bool {
     matches!(c, b'.' | b'-' | b'+' | b',' | b'/' | b'_' | b'=')
 }
 
-/// Checks the macro-string grammar; errors carry (kind, offset, length) within `text`.
-fn validate(text: &str, in_exp_text: bool) -> Result<(), (ParseErrorKind, usize, usize)> {
+/// Checks the macro-string grammar and returns where its trailing literal text starts
+/// (`text.len()` when it ends in a macro or escape); errors carry (kind, offset, length)
+/// within `text`.
+fn validate(text: &str, in_exp_text: bool) -> Result<usize, (ParseErrorKind, usize, usize)> {
     let b = text.as_bytes();
     let mut i = 0;
+    let mut tail = 0;
     while i < b.len() {
         let c = b[i];
         if c != b'%' {
@@ -229,8 +242,9 @@ fn validate(text: &str, in_exp_text: bool) -> Result<(), (ParseErrorKind, usize,
             Some(b'{') => i = validate_macro(b, i, in_exp_text)?,
             _ => return Err((ParseErrorKind::InvalidMacro, i, b.len().min(i + 2) - i)),
         }
+        tail = i;
     }
-    Ok(())
+    Ok(tail)
 }
 
 /// Validates `%{letter digits [r] delimiters}` starting at `start`; returns the index after `}`.

@@ -5,11 +5,12 @@
 #   tests/dns-server/stop-nsd.sh PORT
 #
 # Every ZONE_DIR/NAME.zone file is served as zone NAME (e.g. resolver.test.zone
-# is the zone resolver.test). NSD runs without root privileges being needed:
-# no chroot, no user switch, all state in $SPFGATE_NSD_STATE (default
-# /tmp/spfgate-nsd-PORT), which stop-nsd.sh removes. Installs Debian's nsd when
-# it is missing, so a fresh machine or CI needs nothing beforehand. Returns once
-# the server answers queries, or fails with NSD's log.
+# is the zone resolver.test), except root.zone, which is the root zone `.`.
+# NSD runs without root privileges being needed: no chroot, no user switch,
+# all state in $SPFGATE_NSD_STATE (default /tmp/spfgate-nsd-PORT), which
+# stop-nsd.sh removes. Installs Debian's nsd when it is missing, so a fresh
+# machine or CI needs nothing beforehand. Returns once the server answers
+# queries, or fails with NSD's log.
 set -euo pipefail
 
 usage() { echo "usage: $0 ZONE_DIR PORT [MORE_ZONE_DIRS...]" >&2; exit 2; }
@@ -62,6 +63,7 @@ for dir in "${zone_dirs[@]}"; do
     shopt -s nullglob
     for file in "$dir"/*.zone; do
         zone=$(basename "$file" .zone)
+        if [[ $zone == root ]]; then zone=.; fi
         # A broken zone file is reported here, not as a silent SERVFAIL later.
         nsd-checkzone "$zone" "$file" >/dev/null
         printf 'zone:\n    name: "%s"\n    zonefile: "%s"\n' "$zone" "$file" >>"$conf"
@@ -83,7 +85,8 @@ fi
 # (/dev/udp), so no dig is needed.
 # The query is a printf format: header, labels, QTYPE SOA, QCLASS IN.
 query='\x12\x34\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00'
-IFS=. read -ra labels <<<"$first_zone"
+labels=()
+[[ $first_zone == . ]] || IFS=. read -ra labels <<<"$first_zone"
 for label in "${labels[@]}"; do
     query+=$(printf '\\x%02x' "${#label}")${label//%/%%}
 done

@@ -20,10 +20,12 @@ pub enum ParseErrorKind {
     },
     /// A term name that is neither a mechanism nor `name=` modifier syntax.
     UnknownMechanism {
-        /// The name as written.
+        /// The name as written (at most 64 characters).
         name: String,
     },
-    /// A mechanism carries something it does not take (`all:x`, `ptr/24`, `ip4` without `:`).
+    /// A qualifier with nothing after it (`-`).
+    MissingMechanism,
+    /// A mechanism carries something it does not take (`all:x`, `ptr/24`, `include/24`).
     UnexpectedArgument,
     /// A mechanism or modifier that needs a domain has none (`include:`).
     MissingDomain,
@@ -80,6 +82,7 @@ impl fmt::Display for ParseErrorKind {
                 f,
                 "unknown mechanism `{name}`; expected all, include, a, mx, ptr, ip4, ip6, exists or name=value"
             ),
+            Self::MissingMechanism => f.write_str("a qualifier must be followed by a mechanism"),
             Self::UnexpectedArgument => f.write_str("this mechanism does not take that argument"),
             Self::MissingDomain => f.write_str("a domain is required here"),
             Self::InvalidDomainEnd => f.write_str(
@@ -112,6 +115,12 @@ impl fmt::Display for ParseErrorKind {
     }
 }
 
+/// The first 64 characters of `text`: errors end up in SMTP replies and logs, so quoted
+/// input stays short however long the record is.
+pub(crate) fn excerpt(text: &str) -> String {
+    text.chars().take(64).collect()
+}
+
 /// A record that failed to parse: what, where, and the term it was in.
 ///
 /// `Display` reads like `ip4:192.0.2.0/33 — CIDR length 33 is above 32 (byte 21)`.
@@ -125,13 +134,11 @@ pub struct ParseError {
 
 impl ParseError {
     pub(crate) fn new(kind: ParseErrorKind, offset: usize, len: usize, term: &str) -> Self {
-        // Keep the quoted term short and printable: errors end up in SMTP replies and logs.
-        let term: String = term.chars().take(64).collect();
         Self {
             kind,
             offset,
             len,
-            term,
+            term: excerpt(term),
         }
     }
 

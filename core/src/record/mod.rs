@@ -70,19 +70,7 @@ impl<'a> Record<'a> {
     /// Parses a record given as bytes (as TXT data arrives); non-ASCII bytes are an error
     /// pointing at the first such byte.
     pub fn parse_bytes(bytes: &'a [u8]) -> Result<Self, ParseError> {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => Self::parse(text),
-            Err(e) => {
-                let at = e.valid_up_to();
-                let shown = String::from_utf8_lossy(&bytes[..at]);
-                Err(ParseError::new(
-                    ParseErrorKind::NonAscii { byte: bytes[at] },
-                    at,
-                    1,
-                    &shown,
-                ))
-            }
-        }
+        parser::parse_record_bytes(bytes)
     }
 
     pub(crate) fn from_parts(terms: Vec<Term<'a>>, spans: Vec<Span>) -> Self {

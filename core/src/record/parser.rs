@@ -1,9 +1,12 @@
 //! The RFC 7208 §12 grammar, with nom for the lexical pieces.
 //!
-//! Terms are split on spaces, then each term is parsed on its own, so an error
-//! points at the term and byte it is in. nom runs with the unit error type (no
-//! allocation, no backtracking bookkeeping); positions are turned into our own
-//! [`ParseError`] here, so no nom type leaves this module.
+//! One pass over the bytes checks the character set and counts the terms, so the
+//! term vectors are allocated once at their final size. Terms are then split on
+//! spaces and each is parsed on its own, so an error points at the term and byte it
+//! is in. nom runs with the unit error type (no allocation, no backtracking
+//! bookkeeping); positions are turned into our own [`ParseError`] here, so no nom
+//! type leaves this module. Every step looks at each byte a bounded number of
+//! times, so parsing is linear in the record length whatever the input.
 
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -11,18 +14,20 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use ipnet::{Ipv4Net, Ipv6Net};
 use nom::IResult;
 use nom::Parser;
-use nom::bytes::complete::{tag_no_case, take_till1, take_while, take_while1};
-use nom::character::complete::{char, one_of, satisfy};
-use nom::combinator::{opt, recognize};
-use nom::sequence::terminated;
+use nom::bytes::complete::take_while1;
+use nom::character::complete::char;
 
+use super::error::excerpt;
 use super::{
     Directive, DualCidr, Mechanism, Modifier, ParseError, ParseErrorKind, Qualifier, Record, Span,
     Term,
 };
-use crate::macros::{MacroString, Piece};
+use crate::macros::MacroString;
 
 type Res<'a, T> = IResult<&'a str, T, ()>;
+
+/// Length of `v=spf1`.
+const VERSION_LEN: usize = 6;
 
 /// One term being parsed: its text and where it starts in the record.
 struct TermCx<'a> {
@@ -43,35 +48,100 @@ impl TermCx<'_> {
 }
 
 pub(super) fn parse_record(text: &str) -> Result<Record<'_>, ParseError> {
-    let Ok((rest, _)) = tag_no_case::<_, _, ()>("v=spf1").parse(text) else {
-        let len = text.len().min(6);
+    let term_count = check_record(text.as_bytes())?;
+    parse_terms(text, term_count)
+}
+
+pub(super) fn parse_record_bytes(bytes: &[u8]) -> Result<Record<'_>, ParseError> {
+    let term_count = check_record(bytes)?;
+    // `check_record` admitted printable ASCII only, which is always UTF-8.
+    let text = std::str::from_utf8(bytes).map_err(|e| character_error(bytes, e.valid_up_to()))?;
+    parse_terms(text, term_count)
+}
+
+/// Checks the `v=spf1` prefix and the character set (printable ASCII and spaces);
+/// returns the number of terms.
+fn check_record(b: &[u8]) -> Result<usize, ParseError> {
+    let Some(rest) = b
+        .get(..VERSION_LEN)
+        .filter(|v| v.eq_ignore_ascii_case(b"v=spf1"))
+        .map(|_| &b[VERSION_LEN..])
+    else {
+        let len = b.len().min(VERSION_LEN);
         return Err(ParseError::new(ParseErrorKind::NotSpf, 0, len, ""));
     };
-    check_characters(text)?;
-    if !rest.is_empty() && !rest.starts_with(' ') {
-        let end = rest.find(' ').map_or(text.len(), |i| i + 6);
-        return Err(ParseError::new(
-            ParseErrorKind::NotSpf,
-            0,
-            end,
-            &text[..end],
-        ));
+    // Two passes without early exits or branches (faster than one branchy pass): flag
+    // any byte outside printable ASCII, and count term starts (a non-space after a
+    // space; the pairs start at the `1` of `v=spf1`, which is not a space).
+    let bad = rest
+        .iter()
+        .fold(false, |bad, c| bad | !(0x20..=0x7e).contains(c));
+    let terms = b[VERSION_LEN - 1..]
+        .iter()
+        .zip(rest)
+        .filter(|&(&prev, &c)| (prev == b' ') & (c != b' '))
+        .count();
+    if bad {
+        let at = b
+            .iter()
+            .position(|c| !(0x20..=0x7e).contains(c))
+            .unwrap_or(0);
+        return Err(character_error(b, at));
     }
+    // All ASCII from here on: byte indices are character boundaries.
+    if rest.first().is_some_and(|&c| c != b' ') {
+        let end = rest
+            .iter()
+            .position(|&c| c == b' ')
+            .map_or(b.len(), |i| VERSION_LEN + i);
+        let shown = String::from_utf8_lossy(&b[..end]);
+        return Err(ParseError::new(ParseErrorKind::NotSpf, 0, end, &shown));
+    }
+    Ok(terms)
+}
 
-    let mut terms = Vec::with_capacity(8);
-    let mut spans = Vec::with_capacity(8);
+/// The error for the byte at `at`, which is not printable ASCII; quotes the term around it.
+fn character_error(b: &[u8], at: usize) -> ParseError {
+    let byte = b.get(at).copied().unwrap_or(0);
+    let kind = if byte.is_ascii() {
+        ParseErrorKind::ControlCharacter { byte }
+    } else {
+        ParseErrorKind::NonAscii { byte }
+    };
+    let start = b[..at]
+        .iter()
+        .rposition(|&c| c == b' ')
+        .map_or(0, |i| i + 1);
+    let end = b[at..]
+        .iter()
+        .position(|&c| c == b' ')
+        .map_or(b.len(), |i| at + i);
+    let term = String::from_utf8_lossy(&b[start..end]);
+    ParseError::new(kind, at, 1, &term)
+}
+
+/// Parses the space-separated terms after `v=spf1`; `count` sizes the vectors exactly.
+fn parse_terms(text: &str, count: usize) -> Result<Record<'_>, ParseError> {
+    let mut terms = Vec::with_capacity(count);
+    let mut spans = Vec::with_capacity(count);
     let mut seen_redirect = false;
     let mut seen_exp = false;
-    let mut rest = rest;
+    let b = text.as_bytes();
+    let mut start = VERSION_LEN;
     loop {
-        let (after_spaces, _) = spaces(rest);
-        let Ok((after_term, token)) = term_token(after_spaces) else {
+        while b.get(start) == Some(&b' ') {
+            start += 1;
+        }
+        if start == b.len() {
             break;
-        };
-        let offset = text.len() - after_spaces.len();
+        }
+        let end = b[start..]
+            .iter()
+            .position(|&c| c == b' ')
+            .map_or(b.len(), |i| start + i);
         let cx = TermCx {
-            text: token,
-            offset,
+            text: &text[start..end],
+            offset: start,
         };
         let term = parse_term(&cx)?;
         if let Term::Modifier(m) = &term {
@@ -81,68 +151,34 @@ pub(super) fn parse_record(text: &str) -> Result<Record<'_>, ParseError> {
                 Modifier::Unknown { .. } => (&mut false, ""),
             };
             if *seen {
-                return Err(cx.err(ParseErrorKind::DuplicateModifier { name }, 0, token.len()));
+                let kind = ParseErrorKind::DuplicateModifier { name };
+                return Err(cx.err(kind, 0, cx.text.len()));
             }
             *seen = true;
         }
         terms.push(term);
         spans.push(Span {
-            start: offset,
-            len: token.len(),
+            start,
+            len: end - start,
         });
-        rest = after_term;
+        start = end;
     }
     Ok(Record::from_parts(terms, spans))
 }
 
-/// Records are printable ASCII and spaces; point at the first byte that is not.
-fn check_characters(text: &str) -> Result<(), ParseError> {
-    let Some(at) = text.bytes().position(|b| !(0x20..=0x7e).contains(&b)) else {
-        return Ok(());
-    };
-    let byte = text.as_bytes()[at];
-    let kind = if byte.is_ascii() {
-        ParseErrorKind::ControlCharacter { byte }
-    } else {
-        ParseErrorKind::NonAscii { byte }
-    };
-    // Quote the term around the byte, cut at a character boundary.
-    let start = text[..at].rfind(' ').map_or(0, |i| i + 1);
-    let end = text[at..]
-        .find(' ')
-        .map_or(text.len(), |i| at + i)
-        .max(at + 1);
-    let term = String::from_utf8_lossy(&text.as_bytes()[start..end.min(text.len())]);
-    Err(ParseError::new(kind, at, 1, &term))
-}
-
-fn spaces(input: &str) -> (&str, &str) {
-    take_while::<_, _, ()>(|c| c == ' ')
-        .parse(input)
-        .unwrap_or((input, ""))
-}
-
-fn term_token(input: &str) -> Res<'_, &str> {
-    take_till1(|c| c == ' ').parse(input)
-}
-
 fn parse_term<'a>(cx: &TermCx<'a>) -> Result<Term<'a>, ParseError> {
-    if let Ok((value, name)) = modifier_name(cx.text) {
+    // `name "="` with `name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." )` makes a
+    // modifier; anything else is a directive. One scan of the name decides.
+    let b = cx.text.as_bytes();
+    let name_len = b
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')))
+        .unwrap_or(b.len());
+    if b.get(name_len) == Some(&b'=') && b[0].is_ascii_alphabetic() {
+        let (name, value) = (&cx.text[..name_len], &cx.text[name_len + 1..]);
         return parse_modifier(cx, name, value).map(Term::Modifier);
     }
     parse_directive(cx).map(Term::Directive)
-}
-
-/// `name "="` with `name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." )`.
-fn modifier_name(input: &str) -> Res<'_, &str> {
-    terminated(
-        recognize((
-            satisfy(|c| c.is_ascii_alphabetic()),
-            take_while(|c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')),
-        )),
-        char('='),
-    )
-    .parse(input)
 }
 
 fn parse_modifier<'a>(
@@ -157,73 +193,141 @@ fn parse_modifier<'a>(
         return domain_spec(cx, value).map(Modifier::Explanation);
     }
     // Unknown modifiers are ignored, but their value must still be a macro-string.
-    let value = MacroString::parse(value, true).map_err(|(kind, at, len)| {
-        let kind = match kind {
-            ParseErrorKind::ControlCharacter { .. } => ParseErrorKind::InvalidModifierValue,
-            other => other,
-        };
-        cx.err(kind, cx.pos(value) + at, len)
-    })?;
+    let value = MacroString::parse(value, true)
+        .map_err(|(kind, at, len)| cx.err(kind, cx.pos(value) + at, len))?;
     Ok(Modifier::Unknown {
         name: Cow::Borrowed(name),
         value,
     })
 }
 
-fn qualifier(input: &str) -> Res<'_, Qualifier> {
-    opt(one_of("+-~?"))
-        .map(|q| match q {
-            Some('-') => Qualifier::Fail,
-            Some('~') => Qualifier::SoftFail,
-            Some('?') => Qualifier::Neutral,
-            _ => Qualifier::Pass,
-        })
-        .parse(input)
+fn qualifier(input: &str) -> (&str, Qualifier) {
+    let q = match input.as_bytes().first() {
+        Some(b'+') => Qualifier::Pass,
+        Some(b'-') => Qualifier::Fail,
+        Some(b'~') => Qualifier::SoftFail,
+        Some(b'?') => Qualifier::Neutral,
+        _ => return (input, Qualifier::Pass),
+    };
+    (&input[1..], q)
 }
 
 fn mechanism_name(input: &str) -> Res<'_, &str> {
     take_while1(|c: char| c.is_ascii_alphanumeric()).parse(input)
 }
 
+/// The mechanisms by name, matched without case.
+#[derive(Clone, Copy)]
+enum Name {
+    All,
+    Include,
+    Exists,
+    A,
+    Mx,
+    Ptr,
+    Ip4,
+    Ip6,
+}
+
+/// Packs an alphanumeric name of at most 8 bytes into an integer, lower-cased (`| 0x20`
+/// lower-cases ASCII letters and leaves digits alone), so one `match` finds the mechanism.
+const fn name_key(name: &[u8]) -> Option<u64> {
+    if name.len() > 8 {
+        return None;
+    }
+    let mut key = 0u64;
+    let mut i = 0;
+    while i < name.len() {
+        key = (key << 8) | (name[i] | 0x20) as u64;
+        i += 1;
+    }
+    Some(key)
+}
+
+/// `name_key` of a mechanism name, for the match arms.
+const fn key(name: &str) -> u64 {
+    match name_key(name.as_bytes()) {
+        Some(k) => k,
+        None => 0,
+    }
+}
+
+impl Name {
+    /// The mechanism called `name` (alphanumeric), if any.
+    fn lookup(name: &str) -> Option<Name> {
+        const ALL: u64 = key("all");
+        const INCLUDE: u64 = key("include");
+        const EXISTS: u64 = key("exists");
+        const A: u64 = key("a");
+        const MX: u64 = key("mx");
+        const PTR: u64 = key("ptr");
+        const IP4: u64 = key("ip4");
+        const IP6: u64 = key("ip6");
+        Some(match name_key(name.as_bytes())? {
+            ALL => Name::All,
+            INCLUDE => Name::Include,
+            EXISTS => Name::Exists,
+            A => Name::A,
+            MX => Name::Mx,
+            PTR => Name::Ptr,
+            IP4 => Name::Ip4,
+            IP6 => Name::Ip6,
+            _ => return None,
+        })
+    }
+}
+
 fn parse_directive<'a>(cx: &TermCx<'a>) -> Result<Directive<'a>, ParseError> {
-    let (rest, qualifier) = qualifier(cx.text).unwrap_or((cx.text, Qualifier::Pass));
-    let Ok((args, name)) = mechanism_name(rest) else {
-        let at = cx.pos(rest);
-        let kind = ParseErrorKind::UnknownMechanism { name: rest.into() };
-        return Err(cx.err(kind, at, rest.len()));
+    let (rest, qualifier) = qualifier(cx.text);
+    let at = cx.pos(rest);
+    if rest.is_empty() {
+        return Err(cx.err(ParseErrorKind::MissingMechanism, at, 0));
+    }
+    let (args, name) = mechanism_name(rest).unwrap_or((rest, ""));
+    let Some(known) = Name::lookup(name).filter(|_| !name.is_empty()) else {
+        // Quote what stands where the name should be: the name, or the junk.
+        let shown = if name.is_empty() { rest } else { name };
+        let kind = ParseErrorKind::UnknownMechanism {
+            name: excerpt(shown),
+        };
+        return Err(cx.err(kind, at, shown.len()));
     };
-    let is = |s: &str| name.eq_ignore_ascii_case(s);
-    let mechanism = if is("all") {
-        no_argument(cx, args)?;
-        Mechanism::All
-    } else if is("include") {
-        Mechanism::Include(required_domain(cx, args)?)
-    } else if is("exists") {
-        Mechanism::Exists(required_domain(cx, args)?)
-    } else if is("a") || is("mx") {
-        let (head, cidr) = dual_cidr(cx, args)?;
-        let domain = optional_domain(cx, head)?;
-        if is("a") {
-            Mechanism::A { domain, cidr }
-        } else {
-            Mechanism::Mx { domain, cidr }
+    let mechanism = match known {
+        Name::All => {
+            no_argument(cx, args)?;
+            Mechanism::All
         }
-    } else if is("ptr") {
-        Mechanism::Ptr(optional_domain(cx, args)?)
-    } else if is("ip4") {
-        let (addr, prefix) = network(cx, args, 32, ParseErrorKind::InvalidIp4)?;
-        let ip = ip4_address(addr)
-            .ok_or_else(|| cx.err(ParseErrorKind::InvalidIp4, cx.pos(addr), addr.len().max(1)))?;
-        Mechanism::Ip4(Ipv4Net::new_assert(ip, prefix))
-    } else if is("ip6") {
-        let (addr, prefix) = network(cx, args, 128, ParseErrorKind::InvalidIp6)?;
-        let ip: Ipv6Addr = addr
-            .parse()
-            .map_err(|_| cx.err(ParseErrorKind::InvalidIp6, cx.pos(addr), addr.len().max(1)))?;
-        Mechanism::Ip6(Ipv6Net::new_assert(ip, prefix))
-    } else {
-        let kind = ParseErrorKind::UnknownMechanism { name: name.into() };
-        return Err(cx.err(kind, cx.pos(name), name.len()));
+        Name::Include => Mechanism::Include(required_domain(cx, args)?),
+        Name::Exists => Mechanism::Exists(required_domain(cx, args)?),
+        Name::A | Name::Mx => {
+            let (head, v4, v6) = split_dual_cidr(args);
+            let domain = optional_domain(cx, head)?;
+            let cidr = DualCidr {
+                v4: v4.map_or(Ok(32), |d| cidr_length(cx, d, 32))?,
+                v6: v6.map_or(Ok(128), |d| cidr_length(cx, d, 128))?,
+            };
+            if matches!(known, Name::A) {
+                Mechanism::A { domain, cidr }
+            } else {
+                Mechanism::Mx { domain, cidr }
+            }
+        }
+        Name::Ptr => Mechanism::Ptr(optional_domain(cx, args)?),
+        Name::Ip4 => {
+            let (addr, prefix) = network(cx, args, ParseErrorKind::InvalidIp4)?;
+            let ip = ip4_address(addr)
+                .ok_or_else(|| cx.err(ParseErrorKind::InvalidIp4, cx.pos(addr), addr.len()))?;
+            let prefix = prefix.map_or(Ok(32), |d| cidr_length(cx, d, 32))?;
+            Mechanism::Ip4(Ipv4Net::new_assert(ip, prefix))
+        }
+        Name::Ip6 => {
+            let (addr, prefix) = network(cx, args, ParseErrorKind::InvalidIp6)?;
+            let ip: Ipv6Addr = addr
+                .parse()
+                .map_err(|_| cx.err(ParseErrorKind::InvalidIp6, cx.pos(addr), addr.len()))?;
+            let prefix = prefix.map_or(Ok(128), |d| cidr_length(cx, d, 128))?;
+            Mechanism::Ip6(Ipv6Net::new_assert(ip, prefix))
+        }
     };
     Ok(Directive {
         qualifier,
@@ -265,24 +369,23 @@ fn domain_spec<'a>(cx: &TermCx<'a>, spec: &'a str) -> Result<MacroString<'a>, Pa
     if spec.is_empty() {
         return Err(cx.err(ParseErrorKind::MissingDomain, at, 0));
     }
-    let ms = MacroString::parse(spec, false).map_err(|(kind, i, len)| cx.err(kind, at + i, len))?;
-    if !has_domain_end(&ms) {
+    let (ms, tail) = MacroString::parse_with_tail(spec, false)
+        .map_err(|(kind, i, len)| cx.err(kind, at + i, len))?;
+    if !has_domain_end(tail) {
         return Err(cx.err(ParseErrorKind::InvalidDomainEnd, at, spec.len()));
     }
     Ok(ms)
 }
 
-/// `domain-end = ( "." toplabel [ "." ] ) / macro-expand`.
-fn has_domain_end(ms: &MacroString<'_>) -> bool {
-    match ms.pieces().last() {
-        Some(Piece::Literal(lit)) => {
-            let lit = lit.strip_suffix('.').unwrap_or(lit);
-            lit.rfind('.')
-                .is_some_and(|dot| is_toplabel(&lit[dot + 1..]))
-        }
-        Some(Piece::Macro(_) | Piece::Escape(_)) => true,
-        None => false,
+/// `domain-end = ( "." toplabel [ "." ] ) / macro-expand`, given the literal text after
+/// the last macro of a non-empty domain-spec (empty when it ends in a macro).
+fn has_domain_end(tail: &str) -> bool {
+    if tail.is_empty() {
+        return true;
     }
+    let lit = tail.strip_suffix('.').unwrap_or(tail);
+    lit.rfind('.')
+        .is_some_and(|dot| is_toplabel(&lit[dot + 1..]))
 }
 
 /// `toplabel = ( *alphanum ALPHA *alphanum ) / ( 1*alphanum "-" *( alphanum / "-" ) alphanum )`.
@@ -299,30 +402,19 @@ fn is_toplabel(label: &str) -> bool {
         && last.is_ascii_alphanumeric()
 }
 
-/// Splits a trailing `/n`, `//m` or `/n//m` off `a`/`mx` arguments.
-fn dual_cidr<'a>(cx: &TermCx<'a>, args: &'a str) -> Result<(&'a str, DualCidr), ParseError> {
-    let mut cidr = DualCidr::default();
-    let (mut head, mut v4, mut v6) = (args, None, None);
-    if let Some((before, digits)) = trailing_length(head) {
-        if let Some(before_v6) = before.strip_suffix('/') {
-            v6 = Some(digits);
-            head = before_v6;
-            if let Some((before_v4, d4)) = trailing_length(head) {
-                v4 = Some(d4);
-                head = before_v4;
-            }
-        } else {
-            v4 = Some(digits);
-            head = before;
-        }
+/// Splits a trailing `/n`, `//m` or `/n//m` off `a`/`mx` arguments, leaving the digits
+/// unchecked so the domain before them is validated (and reported) first.
+fn split_dual_cidr(args: &str) -> (&str, Option<&str>, Option<&str>) {
+    let Some((before, digits)) = trailing_length(args) else {
+        return (args, None, None);
+    };
+    let Some(before_v6) = before.strip_suffix('/') else {
+        return (before, Some(digits), None);
+    };
+    match trailing_length(before_v6) {
+        Some((head, v4)) => (head, Some(v4), Some(digits)),
+        None => (before_v6, None, Some(digits)),
     }
-    if let Some(d) = v4 {
-        cidr.v4 = cidr_length(cx, d, 32)?;
-    }
-    if let Some(d) = v6 {
-        cidr.v6 = cidr_length(cx, d, 128)?;
-    }
-    Ok((head, cidr))
 }
 
 /// `(before, digits)` when `s` ends in `/` followed by digits (possibly none).
@@ -335,21 +427,20 @@ fn trailing_length(s: &str) -> Option<(&str, &str)> {
         .then_some((&s[..slash], digits))
 }
 
-/// `addr ["/" length]` for ip4/ip6, after the required `:`.
+/// `addr ["/" length]` for ip4/ip6, after the required `:`; the length is left unchecked
+/// so the address before it is validated (and reported) first.
 fn network<'a>(
     cx: &TermCx<'a>,
     args: &'a str,
-    max: u8,
     missing: ParseErrorKind,
-) -> Result<(&'a str, u8), ParseError> {
+) -> Result<(&'a str, Option<&'a str>), ParseError> {
     let Some(net) = args.strip_prefix(':') else {
-        let at = cx.pos(args);
-        return Err(cx.err(missing, at, args.len()));
+        return Err(cx.err(missing, cx.pos(args), args.len()));
     };
-    match net.split_once('/') {
-        Some((addr, digits)) => Ok((addr, cidr_length(cx, digits, max)?)),
-        None => Ok((net, max)),
-    }
+    Ok(match net.split_once('/') {
+        Some((addr, digits)) => (addr, Some(digits)),
+        None => (net, None),
+    })
 }
 
 /// `"0" / %x31-39 *DIGIT`, at most `max`.
@@ -388,13 +479,15 @@ fn ip4_address(s: &str) -> Option<Ipv4Addr> {
     rest.is_empty().then(|| Ipv4Addr::new(a, b, c, d))
 }
 
+/// `dec-octet`: 0–255 in decimal, without leading zeros.
 fn dec_octet(input: &str) -> Res<'_, u8> {
     let (rest, digits) = take_while1(|c: char| c.is_ascii_digit()).parse(input)?;
-    if digits.len() > 3 || (digits.len() > 1 && digits.starts_with('0')) {
+    let b = digits.as_bytes();
+    if b.len() > 3 || (b.len() > 1 && b[0] == b'0') {
         return Err(nom::Err::Error(()));
     }
-    match digits.parse::<u8>() {
-        Ok(n) => Ok((rest, n)),
-        Err(_) => Err(nom::Err::Error(())),
-    }
+    let n = b.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+    u8::try_from(n)
+        .map(|n| (rest, n))
+        .map_err(|_| nom::Err::Error(()))
 }

@@ -1,0 +1,649 @@
+//! Deciding one SMTP transaction against a [`Policy`]: accept, reject or
+//! defer, with the rule that decided, the SMTP reply and trace headers.
+//!
+//! The decision is sans-IO like the evaluator: [`Decision::poll`] either says
+//! it is done or hands out DNS lookups, which the caller answers by id with
+//! [`Decision::answer`] or [`Decision::answer_wire`]. Lookups are only asked
+//! for when the sender's account needs SPF; an unknown sender, an `open`
+//! account or a whitelisted client is decided at once.
+//!
+//! | situation | action | reply |
+//! |-----------|--------|-------|
+//! | null sender `<>`, unknown sender | reject | `550 5.7.1` |
+//! | `open` account, whitelisted client, SPF `pass` | accept | `250 2.1.0` |
+//! | client not in an `ip-whitelist` (or its list is empty) | reject | `550 5.7.1` |
+//! | SPF `fail` | reject | `550 5.7.23` (RFC 7372) |
+//! | SPF `softfail`, `neutral`, `none` | reject | `550 5.7.1` |
+//! | SPF `permerror` | reject | `550 5.7.24` |
+//! | SPF `temperror` | defer | `451 4.7.24` |
+//!
+//! ```
+//! use spfgate::dns::{Answer, Rdata};
+//! use spfgate::policy::{Action, DecisionRequest, DecisionStep, Policy};
+//!
+//! let policy = Policy::from_json(r#"{"authserv_id": "mx.gateway.example", "accounts": [
+//!     {"id": "acme", "senders": ["alice@acme.example"], "security": {"mode": "spf"}}]}"#).unwrap();
+//! let mut decision = policy.decide(DecisionRequest::new(
+//!     "192.0.2.7".parse().unwrap(), "alice@acme.example", "mail.acme.example"));
+//! let verdict = loop {
+//!     let batch = match decision.poll() {
+//!         DecisionStep::Done(verdict) => break verdict.clone(),
+//!         DecisionStep::Lookups(batch) => batch,
+//!         DecisionStep::Pending => unreachable!("every lookup is answered before polling"),
+//!     };
+//!     for lookup in batch {
+//!         let answer = match lookup.name.as_str() {
+//!             "acme.example" => Answer::Records(vec![Rdata::Txt(b"v=spf1 ip4:192.0.2.0/24 -all".to_vec())]),
+//!             _ => Answer::NxDomain,
+//!         };
+//!         decision.answer(lookup.id, answer).unwrap();
+//!     }
+//! };
+//! assert_eq!(verdict.action, Action::Accept);
+//! assert_eq!(verdict.rule.to_string(), "SPF pass: ip4:192.0.2.0/24 in the record of acme.example");
+//! ```
+
+use std::fmt;
+use std::net::IpAddr;
+
+use crate::dns::{Answer, Lookup, LookupId};
+use crate::eval::{
+    AnswerError, Config, Evaluator, Identity, Outcome, Problem, Request, SpfResult, Step,
+};
+use crate::headers::{CheckFacts, authentication_results, received_spf};
+
+use super::document::{Check, Mode, Policy};
+
+/// Longest SMTP reply text, in characters; longer texts are cut and end in
+/// `...`, keeping the reply line far below RFC 5321's 512 octets.
+pub const MAX_REPLY_TEXT: usize = 400;
+
+/// One SMTP transaction's facts, as the gateway sees them at MAIL FROM.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionRequest {
+    /// The connecting client.
+    pub ip: IpAddr,
+    /// The MAIL FROM address, with or without angle brackets; empty or `<>`
+    /// for the null sender.
+    pub mail_from: String,
+    /// The HELO/EHLO name.
+    pub helo: String,
+    /// This gateway's host name, for `Received-SPF` and SPF's `%{r}`.
+    pub receiver: String,
+    /// Seconds since the Unix epoch, for SPF's `%{t}`.
+    pub now: u64,
+}
+
+impl DecisionRequest {
+    /// A request with no receiver name and time 0.
+    pub fn new(ip: IpAddr, mail_from: &str, helo: &str) -> Self {
+        DecisionRequest {
+            ip,
+            mail_from: mail_from.to_owned(),
+            helo: helo.to_owned(),
+            receiver: String::new(),
+            now: 0,
+        }
+    }
+}
+
+/// What the gateway does with the transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive] // a later policy may add e.g. quarantine.
+pub enum Action {
+    /// Take the mail (2xx).
+    Accept,
+    /// Refuse it for good (5xx).
+    Reject,
+    /// Refuse it for now so the sender retries (4xx).
+    Defer,
+}
+
+impl Action {
+    /// `accept`, `reject` or `defer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Accept => "accept",
+            Action::Reject => "reject",
+            Action::Defer => "defer",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The SMTP reply to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpReply {
+    /// The reply code (250, 451, 550).
+    pub code: u16,
+    /// The enhanced status code (RFC 3463, RFC 7372), e.g. `5.7.23`.
+    pub enhanced: &'static str,
+    /// Text for the client: printable ASCII only, at most
+    /// [`MAX_REPLY_TEXT`] characters, any input in it escaped.
+    pub text: String,
+}
+
+impl fmt::Display for SmtpReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.code, self.enhanced, self.text)
+    }
+}
+
+/// The rule that decided. `Display` describes it for logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive] // new modes bring new rules.
+pub enum Rule {
+    /// MAIL FROM was the null sender `<>`.
+    NullSender,
+    /// No account lists the sender.
+    UnknownSender,
+    /// The account is `open`.
+    Open,
+    /// The client is in the account's whitelist.
+    WhitelistHit {
+        /// The whitelist entry as typed.
+        entry: String,
+        /// Its line in the whitelist field.
+        line: usize,
+        /// Its column.
+        column: usize,
+    },
+    /// The account accepts only whitelisted clients and this one is not.
+    WhitelistMiss,
+    /// The account is `ip-whitelist` with an empty whitelist: nobody is accepted.
+    WhitelistEmpty,
+    /// SPF decided.
+    Spf {
+        /// The SPF result.
+        result: SpfResult,
+        /// The deciding directive, if one matched.
+        directive: Option<String>,
+        /// The domain whose record decided (or where the problem was).
+        domain: String,
+        /// The problem, when one ended the evaluation.
+        problem: Option<Problem>,
+    },
+}
+
+impl Rule {
+    /// A short name: `null-sender`, `unknown-sender`, `open`,
+    /// `whitelist-hit`, `whitelist-miss`, `whitelist-empty`, `spf`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Rule::NullSender => "null-sender",
+            Rule::UnknownSender => "unknown-sender",
+            Rule::Open => "open",
+            Rule::WhitelistHit { .. } => "whitelist-hit",
+            Rule::WhitelistMiss => "whitelist-miss",
+            Rule::WhitelistEmpty => "whitelist-empty",
+            Rule::Spf { .. } => "spf",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rule::NullSender => f.write_str("null sender <> is not accepted"),
+            Rule::UnknownSender => f.write_str("no account lists the sender"),
+            Rule::Open => f.write_str("the account accepts every listed sender"),
+            Rule::WhitelistHit {
+                entry,
+                line,
+                column,
+            } => write!(
+                f,
+                "whitelist entry `{entry}` (line {line}, column {column}) contains the client"
+            ),
+            Rule::WhitelistMiss => f.write_str("the client is not in the account's whitelist"),
+            Rule::WhitelistEmpty => f.write_str(
+                "the account accepts only whitelisted clients and its whitelist is empty",
+            ),
+            Rule::Spf {
+                result,
+                directive: Some(directive),
+                domain,
+                ..
+            } => write!(f, "SPF {result}: {directive} in the record of {domain}"),
+            Rule::Spf {
+                result,
+                problem: Some(problem),
+                ..
+            } => write!(f, "SPF {result}: {problem}"),
+            Rule::Spf { result, domain, .. } => {
+                write!(
+                    f,
+                    "SPF {result}: no directive matched in the record of {domain}"
+                )
+            }
+        }
+    }
+}
+
+/// Ready header values (without the field names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceHeaders {
+    /// `Received-SPF`, when SPF was checked.
+    pub received_spf: Option<String>,
+    /// `Authentication-Results`: the SPF result, or `none` when SPF was not checked.
+    pub authentication_results: String,
+}
+
+/// The finished decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// Accept, reject or defer.
+    pub action: Action,
+    /// The reply to send.
+    pub smtp: SmtpReply,
+    /// The sender's account, when one lists it.
+    pub account: Option<String>,
+    /// That account's mode.
+    pub mode: Option<Mode>,
+    /// What decided.
+    pub rule: Rule,
+    /// The SPF evaluation, when one ran.
+    pub spf: Option<Outcome>,
+    /// Trace header values to add to the accepted message.
+    pub headers: TraceHeaders,
+}
+
+/// What the caller should do next.
+///
+/// Like [`Step`], this enum is exhaustive on purpose: the three steps are the
+/// whole sans-IO loop, and callers match them without a wildcard arm.
+#[derive(Debug)]
+#[must_use = "the step says which lookups to send or that the decision is made"]
+pub enum DecisionStep<'a> {
+    /// Resolve these lookups (all at once) and pass each answer to
+    /// [`Decision::answer`].
+    Lookups(Vec<Lookup>),
+    /// Lookups handed out earlier are still unanswered.
+    Pending,
+    /// Decided; every later poll returns the same verdict.
+    Done(&'a Verdict),
+}
+
+/// One decision in progress. See the module documentation.
+#[derive(Debug)]
+pub struct Decision {
+    inner: Inner,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Decided(Box<Verdict>),
+    Spf {
+        evaluator: Box<Evaluator>,
+        context: Box<Context>,
+        verdict: Option<Box<Verdict>>,
+    },
+}
+
+/// What building the verdict needs besides the SPF outcome.
+#[derive(Debug)]
+struct Context {
+    authserv_id: String,
+    account: String,
+    mode: Mode,
+    ip: IpAddr,
+    mail_from: String,
+    helo: String,
+    receiver: String,
+}
+
+impl Policy {
+    /// Starts deciding a transaction. No DNS is needed unless the sender's
+    /// account requires SPF; the SPF evaluation runs with the default
+    /// limits and no trace.
+    pub fn decide(&self, request: DecisionRequest) -> Decision {
+        let config = Config {
+            trace: false,
+            ..Config::default()
+        };
+        self.decide_with(request, config)
+    }
+
+    /// [`decide`](Self::decide) with the evaluator's limits and trace chosen
+    /// by the caller.
+    pub fn decide_with(&self, request: DecisionRequest, config: Config) -> Decision {
+        let mail_from = strip_brackets(&request.mail_from).to_owned();
+        let context = Context {
+            authserv_id: self.authserv_id().to_owned(),
+            account: String::new(),
+            mode: Mode::Open,
+            ip: request.ip,
+            mail_from,
+            helo: request.helo,
+            receiver: request.receiver,
+        };
+        if context.mail_from.is_empty() {
+            return context.decided(
+                None,
+                Rule::NullSender,
+                false,
+                "Null sender <> is not accepted",
+            );
+        }
+        let Some(account) = self.find_sender(&context.mail_from) else {
+            let text = format!(
+                "Sender <{}> is not registered at this gateway",
+                context.mail_from
+            );
+            return context.decided(None, Rule::UnknownSender, false, &text);
+        };
+        let context = Context {
+            account: account.id().to_owned(),
+            mode: account.mode(),
+            ..context
+        };
+        let mode = Some(account.mode());
+        let from = context.mail_from.clone();
+        let ip = context.client();
+        let hit = || {
+            let index = account.matcher().find(request.ip)?;
+            let entry = account.whitelist().entries().get(index)?;
+            Some(Rule::WhitelistHit {
+                entry: entry.text.clone(),
+                line: entry.line,
+                column: entry.column,
+            })
+        };
+        let accept_hit = |context: Context, rule| {
+            let text = format!("Sender <{from}> OK from whitelisted client {ip}");
+            context.decided(mode, rule, true, &text)
+        };
+        match account.check() {
+            Check::Open => {
+                let text = format!("Sender <{from}> OK");
+                context.decided(mode, Rule::Open, true, &text)
+            }
+            Check::Nobody => {
+                let text = format!(
+                    "Sender <{from}> accepts mail from no client: its IP whitelist is empty"
+                );
+                context.decided(mode, Rule::WhitelistEmpty, false, &text)
+            }
+            Check::Whitelist => match hit() {
+                Some(rule) => accept_hit(context, rule),
+                None => {
+                    let text =
+                        format!("Client {ip} is not in the IP whitelist for sender <{from}>");
+                    context.decided(mode, Rule::WhitelistMiss, false, &text)
+                }
+            },
+            Check::WhitelistOrSpf => match hit() {
+                Some(rule) => accept_hit(context, rule),
+                None => context.spf(request.now, config),
+            },
+            Check::Spf => context.spf(request.now, config),
+        }
+    }
+}
+
+impl Context {
+    fn facts(&self) -> CheckFacts<'_> {
+        CheckFacts {
+            ip: self.ip,
+            mail_from: &self.mail_from,
+            helo: &self.helo,
+            receiver: &self.receiver,
+            identity: Identity::MailFrom,
+        }
+    }
+
+    /// The client as SPF and the matcher see it.
+    fn client(&self) -> IpAddr {
+        match self.ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(self.ip, IpAddr::V4),
+            v4 => v4,
+        }
+    }
+
+    fn sender_domain(&self) -> &str {
+        self.mail_from
+            .rsplit_once('@')
+            .map_or(self.mail_from.as_str(), |(_, d)| d)
+    }
+
+    /// A verdict reached without DNS: accept with `250 2.1.0` or reject
+    /// with `550 5.7.1`.
+    fn decided(self, mode: Option<Mode>, rule: Rule, accept: bool, text: &str) -> Decision {
+        let (action, code, enhanced) = if accept {
+            (Action::Accept, 250, "2.1.0")
+        } else {
+            (Action::Reject, 550, "5.7.1")
+        };
+        let headers = TraceHeaders {
+            received_spf: None,
+            authentication_results: authentication_results(
+                &self.authserv_id,
+                &self.facts(),
+                None,
+                None,
+            ),
+        };
+        let account = (!self.account.is_empty()).then_some(self.account);
+        Decision {
+            inner: Inner::Decided(Box::new(Verdict {
+                action,
+                smtp: reply(code, enhanced, text),
+                account,
+                mode,
+                rule,
+                spf: None,
+                headers,
+            })),
+        }
+    }
+
+    /// A decision waiting for SPF.
+    fn spf(self, now: u64, config: Config) -> Decision {
+        let request = Request {
+            ip: self.ip,
+            mail_from: self.mail_from.clone(),
+            helo: self.helo.clone(),
+            receiver: self.receiver.clone(),
+            now,
+            identity: Identity::MailFrom,
+        };
+        Decision {
+            inner: Inner::Spf {
+                evaluator: Box::new(Evaluator::new(request, config)),
+                context: Box::new(self),
+                verdict: None,
+            },
+        }
+    }
+
+    /// The verdict for a finished SPF evaluation.
+    fn finish(&self, outcome: &Outcome) -> Verdict {
+        let ip = self.client();
+        let domain = self.sender_domain();
+        let from = &self.mail_from;
+        let (action, code, enhanced, text) = match outcome.result {
+            SpfResult::Pass => (
+                Action::Accept,
+                250,
+                "2.1.0",
+                format!("Sender <{from}> OK: SPF pass for {ip}"),
+            ),
+            SpfResult::Fail => {
+                let mut text =
+                    format!("SPF fail: {domain} does not authorize {ip} to send for <{from}>");
+                if let Some(exp) = &outcome.explanation {
+                    text.push_str(": ");
+                    text.push_str(exp);
+                }
+                (Action::Reject, 550, "5.7.23", text)
+            }
+            SpfResult::SoftFail | SpfResult::Neutral => (
+                Action::Reject,
+                550,
+                "5.7.1",
+                format!(
+                    "SPF {}: {ip} is not authorized to send for <{from}>: the SPF record of {domain} does not permit it",
+                    outcome.result
+                ),
+            ),
+            SpfResult::None => {
+                let why = match &outcome.problem {
+                    Some(Problem::InvalidDomain(_)) => {
+                        format!("`{domain}` is not a valid domain")
+                    }
+                    _ => format!("{domain} publishes no SPF record"),
+                };
+                (
+                    Action::Reject,
+                    550,
+                    "5.7.1",
+                    format!("SPF none: {ip} cannot be authorized to send for <{from}>: {why}"),
+                )
+            }
+            SpfResult::PermError => (
+                Action::Reject,
+                550,
+                "5.7.24",
+                format!(
+                    "SPF permerror: the SPF record of {domain} cannot be used: {}",
+                    outcome.reason()
+                ),
+            ),
+            SpfResult::TempError => (
+                Action::Defer,
+                451,
+                "4.7.24",
+                format!("SPF temperror: {}; try again later", outcome.reason()),
+            ),
+        };
+        let facts = self.facts();
+        let reason = outcome.reason();
+        Verdict {
+            action,
+            smtp: reply(code, enhanced, &text),
+            account: Some(self.account.clone()),
+            mode: Some(self.mode),
+            rule: Rule::Spf {
+                result: outcome.result,
+                directive: outcome.mechanism.clone(),
+                domain: outcome.domain.clone(),
+                problem: outcome.problem.clone(),
+            },
+            spf: Some(outcome.clone()),
+            headers: TraceHeaders {
+                received_spf: Some(received_spf(&facts, outcome)),
+                authentication_results: authentication_results(
+                    &self.authserv_id,
+                    &facts,
+                    Some(outcome),
+                    Some(&reason),
+                ),
+            },
+        }
+    }
+}
+
+impl Decision {
+    /// Advances as far as the answers allow and says what is needed next.
+    pub fn poll(&mut self) -> DecisionStep<'_> {
+        match &mut self.inner {
+            Inner::Decided(verdict) => DecisionStep::Done(verdict),
+            Inner::Spf {
+                evaluator,
+                context,
+                verdict,
+            } => match verdict {
+                Some(verdict) => DecisionStep::Done(verdict),
+                None => match evaluator.poll() {
+                    Step::Lookups(batch) => DecisionStep::Lookups(batch),
+                    Step::Pending => DecisionStep::Pending,
+                    Step::Done(outcome) => {
+                        DecisionStep::Done(verdict.insert(Box::new(context.finish(outcome))))
+                    }
+                },
+            },
+        }
+    }
+
+    /// Supplies the answer to a lookup handed out by [`poll`](Self::poll).
+    /// Answers may come in any order; only misuse (an id never handed out, a
+    /// second answer) is an `Err`.
+    pub fn answer(&mut self, id: LookupId, answer: Answer) -> Result<(), AnswerError> {
+        match &mut self.inner {
+            Inner::Decided(_) => Err(AnswerError::UnknownId(id)),
+            Inner::Spf { evaluator, .. } => evaluator.answer(id, answer),
+        }
+    }
+
+    /// Supplies a raw DNS response message to a lookup; see
+    /// [`Evaluator::answer_wire`].
+    pub fn answer_wire(&mut self, id: LookupId, message: &[u8]) -> Result<(), AnswerError> {
+        match &mut self.inner {
+            Inner::Decided(_) => Err(AnswerError::UnknownId(id)),
+            Inner::Spf { evaluator, .. } => evaluator.answer_wire(id, message),
+        }
+    }
+
+    /// The verdict, once decided.
+    pub fn verdict(&self) -> Option<&Verdict> {
+        match &self.inner {
+            Inner::Decided(verdict) => Some(verdict),
+            Inner::Spf { verdict, .. } => verdict.as_deref(),
+        }
+    }
+
+    /// Decides to the end with a synchronous resolver; convenient for tests
+    /// and in-process zones. Callers with real I/O use `poll`/`answer`.
+    pub fn run_with(self, resolve: impl FnMut(&Lookup) -> Answer) -> Verdict {
+        match self.inner {
+            Inner::Decided(verdict) => *verdict,
+            Inner::Spf {
+                verdict: Some(verdict),
+                ..
+            } => *verdict,
+            Inner::Spf {
+                evaluator,
+                context,
+                verdict: None,
+            } => context.finish(&evaluator.run_with(resolve)),
+        }
+    }
+}
+
+fn strip_brackets(address: &str) -> &str {
+    let address = address.trim();
+    address
+        .strip_prefix('<')
+        .and_then(|a| a.strip_suffix('>'))
+        .unwrap_or(address)
+}
+
+/// An SMTP reply whose text is printable ASCII (dashes become `-`, anything
+/// else `?`)
+/// and at most [`MAX_REPLY_TEXT`] characters.
+fn reply(code: u16, enhanced: &'static str, text: &str) -> SmtpReply {
+    let mut text: String = text
+        .chars()
+        .take(MAX_REPLY_TEXT + 1)
+        .map(|c| match c {
+            ' '..='~' => c,
+            // Our own messages use dashes (`ip4:192.0.2.0/33 — CIDR ...`).
+            '\u{2013}' | '\u{2014}' => '-',
+            _ => '?',
+        })
+        .collect();
+    if text.len() > MAX_REPLY_TEXT {
+        text.truncate(MAX_REPLY_TEXT - 3);
+        text.push_str("...");
+    }
+    SmtpReply {
+        code,
+        enhanced,
+        text,
+    }
+}

@@ -1,0 +1,247 @@
+//! Properties of the evaluator over random records and random answers: it never
+//! panics, never exceeds its limits, and reaches the same outcome whatever order a
+//! batch's answers arrive in.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use proptest::prelude::*;
+use spfgate::dns::{Answer, Lookup, QueryType, Rdata};
+use spfgate::eval::{Config, Evaluator, Limits, Outcome, Problem, Request, SpfResult, Step};
+
+const NAMES: [&str; 5] = ["a.test", "b.test", "c.test", "d.test", "e.test"];
+
+fn term() -> impl Strategy<Value = String> {
+    let name = prop::sample::select(NAMES.to_vec());
+    let qual = prop::sample::select(vec!["", "+", "-", "~", "?"]);
+    let mech = prop_oneof![
+        Just("all".to_owned()),
+        name.clone().prop_map(|n| format!("include:{n}")),
+        name.clone().prop_map(|n| format!("a:{n}")),
+        Just("a".to_owned()),
+        name.clone().prop_map(|n| format!("mx:{n}/24")),
+        Just("mx".to_owned()),
+        name.clone().prop_map(|n| format!("exists:%{{i}}.{n}")),
+        Just("ptr".to_owned()),
+        name.clone().prop_map(|n| format!("ptr:{n}")),
+        (0u8..4).prop_map(|o| format!("ip4:192.0.2.{o}/31")),
+        Just("ip6:2001:db8::/64".to_owned()),
+        name.clone().prop_map(|n| format!("a:%{{p}}.{n}")),
+    ];
+    (qual, mech).prop_map(|(q, m)| format!("{q}{m}"))
+}
+
+fn record() -> impl Strategy<Value = String> {
+    let modifier = prop_oneof![
+        Just(String::new()),
+        prop::sample::select(NAMES.to_vec()).prop_map(|n| format!(" redirect={n}")),
+        prop::sample::select(NAMES.to_vec()).prop_map(|n| format!(" exp={n}")),
+    ];
+    (prop::collection::vec(term(), 0..8), modifier)
+        .prop_map(|(terms, m)| format!("v=spf1 {}{m}", terms.join(" ")))
+}
+
+/// What a name answers for each type: a random mix of records, no data, NXDOMAIN
+/// and temporary failures.
+#[derive(Debug, Clone)]
+struct Zone {
+    txt: HashMap<String, Answer>,
+    other: Vec<Answer>,
+}
+
+fn answer_kind() -> impl Strategy<Value = u8> {
+    0u8..10
+}
+
+fn zone() -> impl Strategy<Value = Zone> {
+    (
+        prop::collection::vec((record(), answer_kind()), NAMES.len()),
+        prop::collection::vec(answer_kind(), 16),
+    )
+        .prop_map(|(records, kinds)| {
+            let txt = NAMES
+                .iter()
+                .zip(records)
+                .map(|(n, (r, k))| {
+                    let answer = match k {
+                        0 => Answer::NxDomain,
+                        1 => Answer::temp_fail("timeout"),
+                        2 => Answer::Records(vec![]),
+                        3 => Answer::Records(vec![
+                            Rdata::Txt(r.clone().into_bytes()),
+                            Rdata::Txt(r.into_bytes()),
+                        ]),
+                        _ => Answer::Records(vec![Rdata::Txt(r.into_bytes())]),
+                    };
+                    (n.to_string(), answer)
+                })
+                .collect();
+            let other = kinds
+                .into_iter()
+                .map(|k| match k {
+                    0 => Answer::NxDomain,
+                    1 => Answer::temp_fail("timeout"),
+                    2 => Answer::Records(vec![]),
+                    3 => Answer::Records(
+                        (0..12)
+                            .map(|i| Rdata::Mx {
+                                preference: i,
+                                exchange: format!("mx{i}.a.test"),
+                            })
+                            .collect(),
+                    ),
+                    4 => Answer::Records(vec![
+                        Rdata::Ptr("a.test".into()),
+                        Rdata::Ptr("mx1.b.test".into()),
+                    ]),
+                    5 => Answer::Records(vec![Rdata::Mx {
+                        preference: 0,
+                        exchange: "b.test".into(),
+                    }]),
+                    _ => Answer::Records(vec![
+                        Rdata::A("192.0.2.1".parse().unwrap()),
+                        Rdata::Aaaa("2001:db8::1".parse().unwrap()),
+                    ]),
+                })
+                .collect();
+            Zone { txt, other }
+        })
+}
+
+impl Zone {
+    fn resolve(&self, lookup: &Lookup) -> Answer {
+        if lookup.qtype == QueryType::Txt {
+            return self
+                .txt
+                .get(&lookup.name.to_ascii_lowercase())
+                .cloned()
+                .unwrap_or(Answer::NxDomain);
+        }
+        // Deterministic per (name, type), whatever order lookups arrive in.
+        let h = lookup
+            .name
+            .bytes()
+            .fold(u32::from(lookup.qtype.code()), |h, b| {
+                h.wrapping_mul(31).wrapping_add(u32::from(b))
+            });
+        self.other[h as usize % self.other.len()].clone()
+    }
+}
+
+/// Drives an evaluation, answering each batch in the order `order` picks.
+fn drive(request: &Request, config: &Config, zone: &Zone, order: &[usize]) -> Outcome {
+    let mut ev = Evaluator::new(request.clone(), config.clone());
+    let mut polls = 0;
+    let mut pick = order.iter().cycle();
+    loop {
+        polls += 1;
+        assert!(polls < 1000, "the evaluation must finish");
+        let mut batch = match ev.poll() {
+            Step::Done(outcome) => return outcome.clone(),
+            Step::Lookups(batch) => batch,
+            Step::Pending => panic!("nothing outstanding after answering every lookup"),
+        };
+        while !batch.is_empty() {
+            let i = pick.next().copied().unwrap_or(0) % batch.len();
+            let lookup = batch.swap_remove(i);
+            ev.answer(lookup.id, zone.resolve(&lookup)).unwrap();
+        }
+    }
+}
+
+fn request(ip: IpAddr) -> Request {
+    Request::new(ip, "user@a.test", "helo.test")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn limits_hold_and_order_does_not_matter(
+        zone in zone(),
+        v6 in any::<bool>(),
+        prefetch in any::<bool>(),
+        order in prop::collection::vec(any::<usize>(), 1..8),
+        dns_terms in 1u32..12,
+        void_lookups in 0u32..4,
+        max_queries in 8u32..200,
+    ) {
+        let ip: IpAddr = if v6 { "2001:db8::1".parse().unwrap() } else { "192.0.2.1".parse().unwrap() };
+        let limits = Limits { dns_terms, void_lookups, max_queries, ..Limits::default() };
+        let config = Config { limits, prefetch, default_explanation: Some("DEFAULT".into()), trace: false };
+        let req = request(ip);
+        let first = drive(&req, &config, &zone, &[0]);
+        let second = drive(&req, &config, &zone, &order);
+
+        // Limits: a count can pass its limit only by the one step that ends the evaluation.
+        prop_assert!(first.queries <= max_queries);
+        prop_assert!(first.dns_terms <= dns_terms + 1);
+        if first.dns_terms > dns_terms {
+            prop_assert_eq!(first.result, SpfResult::PermError);
+            prop_assert_eq!(&first.problem, &Some(Problem::TooManyDnsTerms(dns_terms)));
+        }
+        prop_assert!(first.void_lookups <= void_lookups + 1);
+        if first.void_lookups > void_lookups {
+            prop_assert_eq!(first.result, SpfResult::PermError);
+        }
+        if first.result == SpfResult::Fail {
+            prop_assert!(first.explanation.is_some());
+        } else {
+            prop_assert!(first.explanation.is_none());
+        }
+
+        // Same outcome whatever the answer order.
+        prop_assert_eq!(first.result, second.result);
+        prop_assert_eq!(&first.mechanism, &second.mechanism);
+        prop_assert_eq!(&first.explanation, &second.explanation);
+        prop_assert_eq!(&first.problem, &second.problem);
+        prop_assert_eq!(first.dns_terms, second.dns_terms);
+        prop_assert_eq!(first.void_lookups, second.void_lookups);
+        prop_assert_eq!(first.round_trips, second.round_trips);
+    }
+
+    #[test]
+    fn arbitrary_txt_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..300), v6 in any::<bool>()) {
+        let ip: IpAddr = if v6 { "::ffff:192.0.2.1".parse().unwrap() } else { "192.0.2.1".parse().unwrap() };
+        let mut text = b"v=spf1 ".to_vec();
+        text.extend_from_slice(&bytes);
+        let outcome = Evaluator::new(request(ip), Config::default()).run_with(|l| {
+            if l.qtype == QueryType::Txt && l.name == "a.test" {
+                Answer::Records(vec![Rdata::Txt(text.clone())])
+            } else {
+                Answer::NxDomain
+            }
+        });
+        prop_assert!(outcome.queries <= Limits::default().max_queries);
+    }
+}
+
+#[test]
+fn misuse_is_an_error_and_done_stays_done() {
+    let mut ev = Evaluator::new(request("192.0.2.1".parse().unwrap()), Config::default());
+    let Step::Lookups(batch) = ev.poll() else {
+        panic!("the first poll asks for the record")
+    };
+    let unknown = spfgate::dns::LookupId(99);
+    assert!(ev.answer(unknown, Answer::NxDomain).is_err());
+    ev.answer(
+        batch[0].id,
+        Answer::Records(vec![Rdata::Txt(b"v=spf1 -all".to_vec())]),
+    )
+    .unwrap();
+    assert!(
+        ev.answer(batch[0].id, Answer::NxDomain).is_err(),
+        "answering twice"
+    );
+    let first = match ev.poll() {
+        Step::Done(o) => o.clone(),
+        other => panic!("expected Done, got {other:?}"),
+    };
+    assert_eq!(first.result, SpfResult::Fail);
+    for _ in 0..3 {
+        match ev.poll() {
+            Step::Done(o) => assert_eq!(o, &first),
+            other => panic!("expected Done, got {other:?}"),
+        }
+    }
+}
