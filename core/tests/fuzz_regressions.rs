@@ -2,6 +2,7 @@
 
 use spfgate::dns::{Answer, Lookup, QueryType, Rdata};
 use spfgate::eval::{Config, Evaluator, Request};
+use spfgate::lint::lint_record;
 use spfgate::macros::{MacroString, MacroVars, Target, expand};
 use spfgate::record::Record;
 
@@ -101,4 +102,25 @@ fn non_ascii_mx_exchange_is_not_looked_up() {
     });
     assert_eq!(outcome.result.as_str(), "fail");
     assert!(lookups.iter().all(|name| name.is_ascii()), "{lookups:?}");
+}
+
+/// `lint`: parse errors in text that is not ASCII pointed into the middle of a
+/// character, so slicing the text by a finding's span (as the lint documentation
+/// shows) panicked.
+#[test]
+fn error_spans_fall_on_character_boundaries() {
+    for text in [
+        "7\0\u{fffd}\u{fffd}",
+        "v=spf1 é",
+        "v=spf1 a:€.example.com",
+        "v=sp€",
+    ] {
+        let error = Record::parse(text).unwrap_err();
+        let span = error.offset()..error.offset() + error.len();
+        assert!(text.get(span.clone()).is_some(), "{text:?}: span {span:?}");
+        for finding in lint_record(text) {
+            let span = finding.span.start..finding.span.end();
+            assert!(text.get(span.clone()).is_some(), "{text:?}: {finding}");
+        }
+    }
 }

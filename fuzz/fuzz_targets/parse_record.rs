@@ -1,5 +1,6 @@
 //! Arbitrary bytes as a TXT record: the parser never panics, errors point inside the
-//! input, and accepted records are exactly those record selection calls SPF records.
+//! input (on character boundaries when it is UTF-8), and accepted records are exactly
+//! those record selection calls SPF records.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -30,6 +31,13 @@ fuzz_target!(|data: &[u8]| {
                 error.len(),
                 data.len()
             );
+            if let Ok(text) = std::str::from_utf8(data) {
+                let span = error.offset()..error.offset() + error.len();
+                assert!(
+                    text.get(span).is_some(),
+                    "error span not on character boundaries: {error}"
+                );
+            }
             assert!(error.term().chars().count() <= 64);
             let _ = error.to_string();
         }
