@@ -44,9 +44,11 @@ trap 'tests/dns-server/stop-nsd.sh "$nsd_port" >/dev/null 2>&1 || true' EXIT
 step "cargo test (workspace)"
 SPFGATE_NSD_PORT=$nsd_port cargo test --workspace
 
-if [[ -x scripts/fuzz-smoke.sh ]]; then
-  step "fuzz targets: build and smoke run"
-  scripts/fuzz-smoke.sh
-fi
+step "fuzz targets: clippy (nightly), build and a smoke run of each"
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+rustup component list --installed --toolchain nightly 2>/dev/null | grep -q '^clippy' \
+  || rustup component add clippy --toolchain nightly
+(cd fuzz && cargo +nightly clippy --all-targets -- -D warnings)
+scripts/fuzz-smoke.sh
 
 step "all checks passed"
