@@ -245,3 +245,13 @@ fn misuse_is_an_error_and_done_stays_done() {
         }
     }
 }
+
+/// Evaluations and decisions can move between threads (a milter's thread pool, a
+/// resolver callback thread), so the C and JS bindings can hand them out as handles.
+#[test]
+fn evaluators_and_decisions_are_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<Evaluator>();
+    assert_send::<spfgate::policy::Decision>();
+    assert_send::<spfgate::lint::Analysis>();
+}

@@ -33,7 +33,7 @@
 
 use std::borrow::Cow;
 use std::net::IpAddr;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::dns::{Answer, Lookup, LookupId, QueryType, Rdata};
 use crate::macros::{self, MacroLetter, MacroString, MacroVars, Target};
@@ -100,11 +100,11 @@ enum FrameKind {
 /// One `check_host()` invocation on the stack.
 #[derive(Debug)]
 struct Frame {
-    domain: Rc<str>,
+    domain: Arc<str>,
     kind: FrameKind,
     depth: u32,
     /// The selected record text, once fetched.
-    record: Option<Rc<str>>,
+    record: Option<Arc<str>>,
     /// Index of the term being evaluated.
     next: usize,
     /// Whether the current term has been counted against the DNS-term limit.
@@ -164,7 +164,7 @@ pub struct Evaluator {
     frames: Vec<Frame>,
     explaining: Option<Explaining>,
     outcome: Option<Outcome>,
-    validated: Option<Rc<[String]>>,
+    validated: Option<Arc<[String]>>,
     dns_terms: u32,
     void_lookups: u32,
     queries: u32,
@@ -494,7 +494,7 @@ impl Evaluator {
                 Selection::One(i) => {
                     let bytes = txt_at(answer, i);
                     match std::str::from_utf8(bytes) {
-                        Ok(text) => Ok(Some(Rc::<str>::from(text))),
+                        Ok(text) => Ok(Some(Arc::<str>::from(text))),
                         // Not even UTF-8: let the parser say where it goes wrong.
                         Err(_) => Err((
                             SpfResult::PermError,
@@ -922,7 +922,7 @@ impl Evaluator {
 
     /// The client's validated reverse names (RFC 7208 §5.5), computed once;
     /// `Ok(None)` while lookups are outstanding.
-    fn validated_names(&mut self) -> Result<Option<Rc<[String]>>, Problem> {
+    fn validated_names(&mut self) -> Result<Option<Arc<[String]>>, Problem> {
         if let Some(names) = &self.validated {
             return Ok(Some(names.clone()));
         }
@@ -959,7 +959,7 @@ impl Evaluator {
                 validated.push(name);
             }
         }
-        let names: Rc<[String]> = validated.into();
+        let names: Arc<[String]> = validated.into();
         self.validated = Some(names.clone());
         Ok(Some(names))
     }
@@ -989,7 +989,7 @@ impl Evaluator {
                 Ok(Some(names)) => Some(names),
                 Ok(None) => return None,
                 // Over the query cap: `%{p}` degrades to `unknown`.
-                Err(_) => Some(Rc::from(Vec::new())),
+                Err(_) => Some(Arc::from(Vec::new())),
             }
         } else {
             None
@@ -1114,7 +1114,7 @@ impl Verdict {
 }
 
 impl Frame {
-    fn new(domain: Rc<str>, kind: FrameKind, depth: u32) -> Self {
+    fn new(domain: Arc<str>, kind: FrameKind, depth: u32) -> Self {
         Frame {
             domain,
             kind,
