@@ -1272,8 +1272,19 @@ fn is_valid_domain(domain: &str) -> bool {
 /// most 253 octets. Non-ASCII (a SMTPUTF8 local part in `%{l}`, an MX exchange from
 /// hostile data) is answered locally as NXDOMAIN, never handed out.
 fn is_queryable_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 253
-        && name.is_ascii()
-        && name.split('.').all(|l| !l.is_empty() && l.len() <= 63)
+    if name.is_empty() || name.len() > 253 {
+        return false;
+    }
+    // One byte loop: this runs for every new lookup.
+    let mut label = 0;
+    for &c in name.as_bytes() {
+        match c {
+            b'.' if label == 0 => return false,
+            b'.' => label = 0,
+            0x80.. => return false,
+            _ if label == 63 => return false,
+            _ => label += 1,
+        }
+    }
+    label > 0
 }
