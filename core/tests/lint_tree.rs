@@ -5,11 +5,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
-use spfgate::dns::{Answer, LookupId, QueryType};
+use spfgate::dns::{Answer, AnswerError, LookupId, QueryType};
 use spfgate::eval::{Config, Evaluator, Problem, Request, TraceEvent};
-use spfgate::lint::{
-    Analysis, AnalysisError, AnalysisOptions, AnalysisStep, Report, Severity, codes,
-};
+use spfgate::lint::{Analysis, AnalysisOptions, AnalysisStep, Report, Severity, codes};
 use spfgate::zone::Zone;
 
 fn analyse(zone: &Zone, domain: &str) -> Report {
@@ -575,12 +573,12 @@ fn poll_hands_out_one_batch_per_level_and_checks_ids() {
     assert!(matches!(analysis.poll(), AnalysisStep::Pending));
     assert_eq!(
         analysis.answer(LookupId(99), Answer::NxDomain),
-        Err(AnalysisError::UnknownId(LookupId(99)))
+        Err(AnswerError::UnknownId(LookupId(99)))
     );
     analysis.answer(first[0].id, z.resolve(&first[0])).unwrap();
     assert_eq!(
         analysis.answer(first[0].id, Answer::NxDomain),
-        Err(AnalysisError::AlreadyAnswered(first[0].id))
+        Err(AnswerError::AlreadyAnswered(first[0].id))
     );
     let AnalysisStep::Lookups(second) = analysis.poll() else {
         panic!("expected lookups")

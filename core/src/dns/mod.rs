@@ -10,6 +10,38 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 pub mod wire;
 
+/// What the caller of a sans-IO engine (the evaluator, a policy decision, a lint
+/// analysis) should do next; `T` is what the engine concludes.
+///
+/// Exhaustive on purpose: these three steps are the whole loop, and callers match
+/// them without a wildcard arm.
+#[derive(Debug)]
+#[must_use = "the step says which lookups to send or that the work is done"]
+pub enum Step<'a, T> {
+    /// Resolve these lookups (they are independent: send them all at once) and pass
+    /// each answer back by id. Each lookup is handed out once.
+    Lookups(Vec<Lookup>),
+    /// Lookups handed out earlier are still unanswered; nothing new to send.
+    Pending,
+    /// Finished; every later poll returns the same conclusion.
+    Done(&'a T),
+}
+
+/// Caller misuse when answering a lookup. DNS content never produces these.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive] // more misuse checks may be added.
+pub enum AnswerError {
+    /// The id was never handed out by this engine.
+    #[error("lookup {0} was never handed out")]
+    UnknownId(LookupId),
+    /// The lookup already has an answer.
+    #[error("lookup {0} was already answered")]
+    AlreadyAnswered(LookupId),
+    /// A wire response had the TC bit set: resend the query over TCP and answer again.
+    #[error("response to lookup {0} is truncated; retry over TCP")]
+    Truncated(LookupId),
+}
+
 /// Identifies one lookup handed out by an engine; answers are matched by it.
 ///
 /// Ids are unique within one evaluation and small, so a C caller can use them

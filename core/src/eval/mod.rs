@@ -45,33 +45,10 @@ mod request;
 pub use self::outcome::{Outcome, Problem, SpfResult, TraceEvent};
 pub use self::request::{Config, Identity, Limits, Request};
 
-/// What the caller should do next.
-#[derive(Debug)]
-#[must_use = "the step says which lookups to send or that the evaluation is done"]
-pub enum Step<'a> {
-    /// Resolve these lookups (they are independent: send them all at once) and pass
-    /// each answer to [`Evaluator::answer`]. Each lookup is handed out once.
-    Lookups(Vec<Lookup>),
-    /// Lookups handed out earlier are still unanswered; nothing new to send.
-    Pending,
-    /// Finished; every later poll returns the same outcome.
-    Done(&'a Outcome),
-}
+/// What the caller of an [`Evaluator`] should do next.
+pub type Step<'a> = crate::dns::Step<'a, Outcome>;
 
-/// Caller misuse of [`Evaluator::answer`]. DNS content never produces these.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive] // more misuse checks may be added.
-pub enum AnswerError {
-    /// The id was never handed out by this evaluator.
-    #[error("lookup {0} was never handed out by this evaluation")]
-    UnknownId(LookupId),
-    /// The lookup already has an answer.
-    #[error("lookup {0} was already answered")]
-    AlreadyAnswered(LookupId),
-    /// A wire response had the TC bit set: resend the query over TCP and answer again.
-    #[error("response to lookup {0} is truncated; retry over TCP")]
-    Truncated(LookupId),
-}
+pub use crate::dns::AnswerError;
 
 /// One lookup of this evaluation: the cache and the id space at once.
 #[derive(Debug)]

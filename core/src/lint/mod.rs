@@ -69,8 +69,7 @@ mod tree;
 pub use self::findings::lint_record;
 pub use self::flatten::Flattening;
 pub use self::tree::{
-    Analysis, AnalysisError, AnalysisOptions, AnalysisStep, MxHosts, Report, TreeRecord,
-    VoidLookups,
+    Analysis, AnalysisOptions, AnalysisStep, MxHosts, Report, TreeRecord, VoidLookups,
 };
 
 /// The stable finding codes (see the module documentation for the table).

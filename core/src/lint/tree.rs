@@ -13,7 +13,7 @@ use ipnet::IpNet;
 use super::findings::{lint_record, syntax_finding};
 use super::flatten::{self, Flattening};
 use super::{Finding, Severity, codes};
-use crate::dns::{Answer, Lookup, LookupId, QueryType, Rdata};
+use crate::dns::{Answer, AnswerError, Lookup, LookupId, QueryType, Rdata};
 use crate::eval::Limits;
 use crate::macros::MacroString;
 use crate::record::{
@@ -46,31 +46,8 @@ impl Default for AnalysisOptions {
     }
 }
 
-/// What the caller should do next.
-#[derive(Debug)]
-#[must_use = "the step says which lookups to send or that the analysis is done"]
-#[non_exhaustive] // a later version may add steps; match with a wildcard arm.
-pub enum AnalysisStep<'a> {
-    /// Resolve these lookups (independent; send them together) and pass each answer to
-    /// [`Analysis::answer`].
-    Lookups(Vec<Lookup>),
-    /// Lookups handed out earlier are still unanswered.
-    Pending,
-    /// Finished; every later poll returns the same report.
-    Done(&'a Report),
-}
-
-/// Caller misuse of [`Analysis::answer`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive] // more misuse checks may be added.
-pub enum AnalysisError {
-    /// The id was never handed out by this analysis.
-    #[error("lookup {0} was never handed out by this analysis")]
-    UnknownId(LookupId),
-    /// The lookup already has an answer.
-    #[error("lookup {0} was already answered")]
-    AlreadyAnswered(LookupId),
-}
+/// What the caller of an [`Analysis`] should do next.
+pub type AnalysisStep<'a> = crate::dns::Step<'a, Report>;
 
 /// Void lookups per client address family: `a` asks for A records of IPv4 clients and
 /// AAAA records of IPv6 clients, so a name with only A records costs IPv6 clients a
@@ -308,15 +285,15 @@ impl Analysis {
     }
 
     /// Supplies the answer to a lookup handed out by [`poll`](Self::poll), in any order.
-    pub fn answer(&mut self, id: LookupId, answer: Answer) -> Result<(), AnalysisError> {
+    pub fn answer(&mut self, id: LookupId, answer: Answer) -> Result<(), AnswerError> {
         let slot = self
             .dns
             .slots
             .get_mut(id.0 as usize)
             .filter(|s| s.sent)
-            .ok_or(AnalysisError::UnknownId(id))?;
+            .ok_or(AnswerError::UnknownId(id))?;
         if slot.answer.is_some() {
-            return Err(AnalysisError::AlreadyAnswered(id));
+            return Err(AnswerError::AlreadyAnswered(id));
         }
         slot.answer = Some(answer);
         Ok(())

@@ -253,21 +253,8 @@ pub struct Verdict {
     pub headers: TraceHeaders,
 }
 
-/// What the caller should do next.
-///
-/// Like [`Step`], this enum is exhaustive on purpose: the three steps are the
-/// whole sans-IO loop, and callers match them without a wildcard arm.
-#[derive(Debug)]
-#[must_use = "the step says which lookups to send or that the decision is made"]
-pub enum DecisionStep<'a> {
-    /// Resolve these lookups (all at once) and pass each answer to
-    /// [`Decision::answer`].
-    Lookups(Vec<Lookup>),
-    /// Lookups handed out earlier are still unanswered.
-    Pending,
-    /// Decided; every later poll returns the same verdict.
-    Done(&'a Verdict),
-}
+/// What the caller of a [`Decision`] should do next.
+pub type DecisionStep<'a> = crate::dns::Step<'a, Verdict>;
 
 /// One decision in progress. See the module documentation.
 #[derive(Debug)]
