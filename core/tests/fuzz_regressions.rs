@@ -124,3 +124,36 @@ fn error_spans_fall_on_character_boundaries() {
         }
     }
 }
+
+/// `lint`: an A answer carrying an AAAA record (broken or hostile DNS) was flattened
+/// into an `ip6` network, though the evaluator never matches records of the other
+/// family, so the flattened record passed a client the original did not.
+#[test]
+fn flattening_ignores_records_of_the_other_family() {
+    use spfgate::lint::{Analysis, AnalysisOptions};
+    let client: std::net::IpAddr = "2001:db8::1".parse().unwrap();
+    let resolve = |lookup: &Lookup| match (lookup.name.as_str(), lookup.qtype) {
+        ("example.com", QueryType::A) => Answer::Records(vec![Rdata::Aaaa(match client {
+            std::net::IpAddr::V6(v6) => v6,
+            std::net::IpAddr::V4(_) => unreachable!(),
+        })]),
+        _ => Answer::Records(vec![]),
+    };
+    let record = "v=spf1 a//64 +a:example.com/13//113";
+    let report =
+        Analysis::with_record("example.com", record, AnalysisOptions::default()).run_with(resolve);
+    let flat = report.flattening.expect("a record of a terms flattens");
+    assert!(!flat.record.contains("ip6"), "{}", flat.record);
+    let decide = |text: &str| {
+        let request = Request::new(client, "postmaster@example.com", "helo.example");
+        Evaluator::new(request, Config::default())
+            .run_with(|lookup| match (lookup.name.as_str(), lookup.qtype) {
+                ("example.com", QueryType::Txt) => {
+                    Answer::Records(vec![Rdata::Txt(text.as_bytes().to_vec())])
+                }
+                _ => resolve(lookup),
+            })
+            .result
+    };
+    assert_eq!(decide(record), decide(&flat.record));
+}

@@ -1248,7 +1248,7 @@ fn is_valid_domain(domain: &str) -> bool {
 /// A name DNS can carry and [`Lookup::name`] promises: ASCII, 1–63-octet labels, at
 /// most 253 octets. Non-ASCII (a SMTPUTF8 local part in `%{l}`, an MX exchange from
 /// hostile data) is answered locally as NXDOMAIN, never handed out.
-fn is_queryable_name(name: &str) -> bool {
+pub(crate) fn is_queryable_name(name: &str) -> bool {
     if name.is_empty() || name.len() > 253 {
         return false;
     }

@@ -228,7 +228,7 @@ impl Flattener<'_> {
         for qtype in [QueryType::A, QueryType::Aaaa] {
             match self.dns.get(name, qtype)? {
                 Answer::Records(rs) => {
-                    nets.extend(rs.iter().filter_map(|r| address_network(r, v4, v6)));
+                    nets.extend(rs.iter().filter_map(|r| address_network(r, qtype, v4, v6)));
                 }
                 Answer::NxDomain => {}
                 Answer::TempFail(_) => return None,

@@ -14,7 +14,7 @@ use super::findings::{lint_record, syntax_finding};
 use super::flatten::{self, Flattening};
 use super::{Finding, Severity, codes};
 use crate::dns::{Answer, AnswerError, Lookup, LookupId, QueryType, Rdata};
-use crate::eval::Limits;
+use crate::eval::{Limits, is_queryable_name};
 use crate::macros::MacroString;
 use crate::record::{
     Mechanism, Modifier, ParseError, Qualifier, Record, Selection, Span, Term, select_record,
@@ -1025,18 +1025,15 @@ pub(super) fn normalize(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
-/// A name DNS can carry: 1–63-octet labels, at most 253 octets (the evaluator's rule).
-fn is_queryable_name(name: &str) -> bool {
-    !name.is_empty() && name.len() <= 253 && name.split('.').all(|l| !l.is_empty() && l.len() <= 63)
-}
-
-/// A network of an address answer, at a prefix length, without host bits.
-pub(super) fn address_network(r: &Rdata, v4: u8, v6: u8) -> Option<IpNet> {
-    match r {
-        Rdata::A(a) => ipnet::Ipv4Net::new(*a, v4)
+/// A network of an address answer to a `qtype` query, at a prefix length, without
+/// host bits. Records of the other family in the answer are ignored, as the
+/// evaluator ignores them: an `a` term only ever asks for the client's family.
+pub(super) fn address_network(r: &Rdata, qtype: QueryType, v4: u8, v6: u8) -> Option<IpNet> {
+    match (r, qtype) {
+        (Rdata::A(a), QueryType::A) => ipnet::Ipv4Net::new(*a, v4)
             .ok()
             .map(|n| IpNet::V4(n.trunc())),
-        Rdata::Aaaa(a) => ipnet::Ipv6Net::new(*a, v6)
+        (Rdata::Aaaa(a), QueryType::Aaaa) => ipnet::Ipv6Net::new(*a, v6)
             .ok()
             .map(|n| IpNet::V6(n.trunc())),
         _ => None,
