@@ -34,6 +34,9 @@ cargo fmt --all --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "cargo doc (broken links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
 # A real authoritative server for the resolver and real-DNS tests.
 nsd_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 export SPFGATE_NSD_STATE="${TMPDIR:-/tmp}/spfgate-nsd-test-$$"

@@ -5,7 +5,7 @@
 //! normalized networks with diagnostics a settings page can show next to the
 //! field; [`matcher`] compiles the networks into a lookup table the gateway
 //! queries for every client connection. [`document`] loads the gateway's
-//! accounts into an immutable [`Policy`](document::Policy), and [`decision`]
+//! accounts into an immutable [`Policy`], and [`decision`]
 //! decides one SMTP transaction against it: accept, reject or defer, asking
 //! for DNS only when SPF has to be checked.
 
