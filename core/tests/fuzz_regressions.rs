@@ -157,3 +157,24 @@ fn flattening_ignores_records_of_the_other_family() {
     };
     assert_eq!(decide(record), decide(&flat.record));
 }
+
+/// `lint`: the long-record findings pointed at octet 255 (and 450) even when that
+/// octet is inside a character of a non-ASCII record, so slicing by the span panicked.
+#[test]
+fn length_finding_spans_fall_on_character_boundaries() {
+    for text in [
+        format!("v=spf1 {}", "é".repeat(200)),
+        format!("v=spf1 a{}", "€".repeat(200)),
+    ] {
+        let findings = lint_record(&text);
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.code == spfgate::lint::codes::LONG_RECORD)
+        );
+        for finding in findings {
+            let span = finding.span.start..finding.span.end();
+            assert!(text.get(span.clone()).is_some(), "{finding}: {span:?}");
+        }
+    }
+}

@@ -70,14 +70,22 @@ pub(crate) fn syntax_finding(e: &ParseError) -> Finding {
 fn length_findings(text: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     let len = text.len();
+    // The part past `limit` octets, starting at a character boundary so the span can
+    // slice the text even when it is not ASCII.
+    let beyond = |limit: usize| {
+        let start = (limit..len)
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(len);
+        Span {
+            start,
+            len: len - start,
+        }
+    };
     if len > MAX_STRING {
         out.push(Finding::new(
             codes::LONG_RECORD,
             Severity::Info,
-            Span {
-                start: MAX_STRING,
-                len: len - MAX_STRING,
-            },
+            beyond(MAX_STRING),
             format!("the record is {len} octets; one DNS character-string holds at most 255"),
             "publish it as several quoted strings of at most 255 octets in one TXT record",
         ));
@@ -86,10 +94,7 @@ fn length_findings(text: &str) -> Vec<Finding> {
         out.push(Finding::new(
             codes::UDP_SIZE,
             Severity::Warning,
-            Span {
-                start: UDP_RISK,
-                len: len - UDP_RISK,
-            },
+            beyond(UDP_RISK),
             format!(
                 "the record is {len} octets; with other TXT records the answer may exceed 512-octet UDP and need TCP"
             ),
