@@ -601,16 +601,11 @@ impl<'a> Walk<'a> {
                     }
                 }
                 Mechanism::Ptr(_) => {
-                    self.exact = false;
-                    self.push(
+                    self.not_counted(
                         domain,
-                        Finding::new(
-                            codes::NOT_FOLLOWED,
-                            Severity::Info,
-                            span,
-                            "`ptr` lookups depend on the client's reverse DNS; they are not counted here",
-                            "list the sending hosts with ip4/ip6 instead",
-                        ),
+                        span,
+                        "`ptr` lookups depend on the client's reverse DNS; they are not counted here".into(),
+                        "list the sending hosts with ip4/ip6 instead",
                     );
                     false
                 }
@@ -875,16 +870,20 @@ impl<'a> Walk<'a> {
     }
 
     fn not_followed(&mut self, domain: &str, span: Span, what: &str) {
+        self.not_counted(
+            domain,
+            span,
+            format!("`{what}` uses macros: its lookups depend on the sender and client and are not followed"),
+            "nothing to fix if intended; validators cannot check it ahead of time",
+        );
+    }
+
+    /// A term whose lookups depend on the transaction: the counts are no longer exact.
+    fn not_counted(&mut self, domain: &str, span: Span, message: String, hint: &'static str) {
         self.exact = false;
         self.push(
             domain,
-            Finding::new(
-                codes::NOT_FOLLOWED,
-                Severity::Info,
-                span,
-                format!("`{what}` uses macros: its lookups depend on the sender and client and are not followed"),
-                "nothing to fix if intended; validators cannot check it ahead of time",
-            ),
+            Finding::new(codes::NOT_FOLLOWED, Severity::Info, span, message, hint),
         );
     }
 
