@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use serde_json::json;
-use spfgate::eval::{Config, Evaluator, Identity, Outcome, Request, Step};
+use spfgate::eval::{Config, Evaluator, Identity, Outcome, Request};
 
-use crate::dns_source::{DnsArgs, DnsSource};
+use crate::dns_source::{DnsArgs, DnsSource, drive};
 use crate::output::Format;
 
 /// Flags of `spfgate check`.
@@ -77,27 +77,14 @@ pub fn run(args: CheckArgs) -> ExitCode {
         default_explanation: args.default_explanation.map(Into::into),
         ..Config::default()
     };
-    let outcome = evaluate(Evaluator::new(request, config), &mut dns);
+    let outcome = drive(Evaluator::new(request, config), |batch| {
+        dns.resolve_batch(batch)
+    });
     match args.format {
         Format::Json => println!("{}", outcome_json(&outcome)),
         Format::Text => print_text(&outcome),
     }
     ExitCode::SUCCESS
-}
-
-/// Drives an evaluator to the end with `dns`.
-pub fn evaluate(mut evaluator: Evaluator, dns: &mut DnsSource) -> Outcome {
-    loop {
-        let batch = match evaluator.poll() {
-            Step::Done(outcome) => return outcome.clone(),
-            Step::Lookups(batch) => batch,
-            Step::Pending => unreachable!("each batch is answered in full before polling"),
-        };
-        for (id, answer) in dns.resolve_batch(&batch) {
-            // The ids come from this batch: answering cannot be misuse.
-            let _ = evaluator.answer(id, answer);
-        }
-    }
 }
 
 /// The outcome as the JSON object `check` prints.

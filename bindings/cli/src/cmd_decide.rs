@@ -26,9 +26,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use spfgate::dns::{Answer, Lookup, LookupId};
-use spfgate::policy::{DecisionRequest, DecisionStep, Policy, Rule, Verdict};
+use spfgate::policy::{DecisionRequest, Policy, Rule, Verdict};
 
-use crate::dns_source::{DnsArgs, DnsSource};
+use crate::dns_source::{DnsArgs, DnsSource, drive};
 use crate::output::Format;
 
 /// Arguments of `spfgate decide`.
@@ -103,7 +103,9 @@ fn decide(args: &DecideArgs) -> Result<Verdict, String> {
         now,
     };
     let mut dns = DnsSource::from_args(&args.dns)?;
-    run_decision(&policy, request, |batch| dns.resolve_batch(batch))
+    Ok(run_decision(&policy, request, |batch| {
+        dns.resolve_batch(batch)
+    }))
 }
 
 /// Reads a policy file: TOML when the name ends in `.toml`, JSON otherwise.
@@ -121,36 +123,14 @@ pub fn load_policy(path: &Path) -> Result<Policy, String> {
     policy.map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Drives a decision to its verdict, resolving each batch of lookups with
-/// `resolve`, which returns answers by id (for example
-/// [`DnsSource::resolve_batch`]). A lookup `resolve` leaves unanswered gets a
-/// temporary failure, so the decision always finishes.
+/// Decides `request` against `policy`, resolving each batch of lookups with
+/// `resolve` (for example [`DnsSource::resolve_batch`]); see [`drive`].
 pub fn run_decision(
     policy: &Policy,
     request: DecisionRequest,
-    mut resolve: impl FnMut(&[Lookup]) -> Vec<(LookupId, Answer)>,
-) -> Result<Verdict, String> {
-    let mut decision = policy.decide(request);
-    loop {
-        let batch = match decision.poll() {
-            DecisionStep::Done(verdict) => return Ok(verdict.clone()),
-            DecisionStep::Lookups(batch) => batch,
-            DecisionStep::Pending => {
-                return Err("the decision waits for lookups that were never handed out".into());
-            }
-        };
-        let mut open: Vec<LookupId> = batch.iter().map(|l| l.id).collect();
-        for (id, answer) in resolve(&batch) {
-            if let Some(i) = open.iter().position(|&o| o == id) {
-                open.swap_remove(i);
-                // The id comes from this batch and is answered once.
-                let _ = decision.answer(id, answer);
-            }
-        }
-        for id in open {
-            let _ = decision.answer(id, Answer::temp_fail("no answer from the resolver"));
-        }
-    }
+    resolve: impl FnMut(&[Lookup]) -> Vec<(LookupId, Answer)>,
+) -> Verdict {
+    drive(policy.decide(request), resolve)
 }
 
 /// The verdict as the JSON object printed by `--format json`.
@@ -255,8 +235,7 @@ mod tests {
         request.receiver = "mx.gateway.example".into();
         let verdict = run_decision(&policy, request, |batch| {
             batch.iter().map(|l| (l.id, zone.resolve(l))).collect()
-        })
-        .expect("decided");
+        });
         verdict_json(&verdict)
     }
 
@@ -357,7 +336,7 @@ mod tests {
             "ops@hooli.example",
             "h.example",
         );
-        let verdict = run_decision(&policy, request, |_| Vec::new()).unwrap();
+        let verdict = run_decision(&policy, request, |_| Vec::new());
         assert_eq!(verdict.action.as_str(), "defer");
         assert_eq!(verdict.smtp.enhanced, "4.7.24");
     }
@@ -370,7 +349,7 @@ mod tests {
             "alice@acme.example",
             "h.example",
         );
-        let verdict = run_decision(&policy, request, |_| Vec::new()).unwrap();
+        let verdict = run_decision(&policy, request, |_| Vec::new());
         let text = verdict_text(&verdict);
         assert!(
             text.starts_with("accept: 250 2.1.0 Sender <alice@acme.example> OK from whitelisted client 192.0.2.9\n"),

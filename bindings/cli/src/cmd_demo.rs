@@ -144,15 +144,9 @@ pub fn run(args: &DemoArgs) -> ExitCode {
             receiver: policy.authserv_id().to_owned(),
             now: 0,
         };
-        let verdict = match run_decision(&policy, request, |batch| {
+        let verdict = run_decision(&policy, request, |batch| {
             batch.iter().map(|l| (l.id, zone.resolve(l))).collect()
-        }) {
-            Ok(verdict) => verdict,
-            Err(e) => {
-                eprintln!("spfgate demo: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
+        });
         match args.format {
             Format::Text => print_out(&format!(
                 "## {what}\nMAIL FROM:<{mail_from}> from {ip} (HELO {helo})\n{}",

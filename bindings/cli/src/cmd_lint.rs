@@ -14,13 +14,11 @@ use std::process::ExitCode;
 
 use serde_json::{Value, json};
 use spfgate::dns::{Answer, Lookup, LookupId};
-use spfgate::lint::{
-    Analysis, AnalysisOptions, AnalysisStep, Finding, Report, Severity, lint_record,
-};
+use spfgate::lint::{Analysis, AnalysisOptions, Finding, Report, Severity, lint_record};
 #[cfg(test)]
 use spfgate::zone::Zone;
 
-use crate::dns_source::{DnsArgs, DnsSource};
+use crate::dns_source::{DnsArgs, DnsSource, drive};
 use crate::output::Format;
 
 /// Arguments of `spfgate lint`.
@@ -95,29 +93,6 @@ fn no_resolver(batch: &[Lookup]) -> Vec<(LookupId, Answer)> {
         .iter()
         .map(|l| (l.id, Answer::temp_fail("no resolver")))
         .collect()
-}
-
-fn drive(
-    mut analysis: Analysis,
-    resolve: &mut impl FnMut(&[Lookup]) -> Vec<(LookupId, Answer)>,
-) -> Report {
-    loop {
-        let batch = match analysis.poll() {
-            AnalysisStep::Done(report) => return report.clone(),
-            AnalysisStep::Lookups(batch) => batch,
-            _ => Vec::new(),
-        };
-        let mut answered = Vec::with_capacity(batch.len());
-        for (id, answer) in resolve(&batch) {
-            if analysis.answer(id, answer).is_ok() {
-                answered.push(id);
-            }
-        }
-        // A resolver that skips a lookup must not stall the analysis.
-        for lookup in batch.iter().filter(|l| !answered.contains(&l.id)) {
-            let _ = analysis.answer(lookup.id, Answer::temp_fail("no answer from the resolver"));
-        }
-    }
 }
 
 fn finding_json(f: &Finding) -> Value {

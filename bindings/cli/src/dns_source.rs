@@ -7,7 +7,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use clap::Args;
-use spfgate::dns::{Answer, Lookup, LookupId};
+use spfgate::dns::{Answer, AnswerError, Lookup, LookupId, Step};
+use spfgate::eval::{Evaluator, Outcome};
+use spfgate::lint::{Analysis, Report};
+use spfgate::policy::{Decision, Verdict};
 use spfgate::zone::Zone;
 
 use crate::resolver::{Resolver, ResolverConfig, parse_server, system_servers};
@@ -40,6 +43,62 @@ pub struct DnsSource {
 enum Backend {
     Zone(Zone),
     Live(Resolver),
+}
+
+/// A sans-IO engine of the core, as the CLI drives it: poll for lookups, answer them,
+/// until it concludes. The evaluator, a policy decision and a lint analysis all are.
+pub trait Engine {
+    /// What the engine concludes.
+    type Conclusion: Clone;
+    /// The engine's `poll`.
+    fn poll(&mut self) -> Step<'_, Self::Conclusion>;
+    /// The engine's `answer`.
+    fn answer(&mut self, id: LookupId, answer: Answer) -> Result<(), AnswerError>;
+}
+
+macro_rules! engine {
+    ($engine:ty => $conclusion:ty) => {
+        impl Engine for $engine {
+            type Conclusion = $conclusion;
+            fn poll(&mut self) -> Step<'_, $conclusion> {
+                <$engine>::poll(self)
+            }
+            fn answer(&mut self, id: LookupId, answer: Answer) -> Result<(), AnswerError> {
+                <$engine>::answer(self, id, answer)
+            }
+        }
+    };
+}
+
+engine!(Evaluator => Outcome);
+engine!(Decision => Verdict);
+engine!(Analysis => Report);
+
+/// Drives `engine` to its conclusion one batch at a time: `resolve` gets each batch
+/// (all of it in flight at once on live DNS) and returns answers by id. A lookup it
+/// leaves unanswered gets a temporary failure, so the engine always finishes.
+pub fn drive<E: Engine>(
+    mut engine: E,
+    mut resolve: impl FnMut(&[Lookup]) -> Vec<(LookupId, Answer)>,
+) -> E::Conclusion {
+    loop {
+        let batch = match engine.poll() {
+            Step::Done(conclusion) => return conclusion.clone(),
+            Step::Lookups(batch) => batch,
+            Step::Pending => unreachable!("every lookup of every batch is answered below"),
+        };
+        let mut open: Vec<LookupId> = batch.iter().map(|l| l.id).collect();
+        for (id, answer) in resolve(&batch) {
+            if let Some(i) = open.iter().position(|&o| o == id) {
+                open.swap_remove(i);
+                // The id comes from this batch and is answered once.
+                let _ = engine.answer(id, answer);
+            }
+        }
+        for id in open {
+            let _ = engine.answer(id, Answer::temp_fail("no answer from the resolver"));
+        }
+    }
 }
 
 /// Reads a zone file: JSON when it parses as JSON, YAML otherwise.
