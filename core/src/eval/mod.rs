@@ -35,10 +35,12 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use self::compiled::{Mech, Op, Spec, Str, compile, directive};
 use crate::dns::{Answer, Lookup, LookupId, QueryType, Rdata};
-use crate::macros::{self, MacroLetter, MacroString, MacroVars, Target};
-use crate::record::{Directive, Mechanism, Qualifier, Record, Selection, Term, is_spf_record};
+use crate::macros::{self, MacroString, MacroVars, Target};
+use crate::record::{Qualifier, Record, Selection, is_spf_record};
 
+mod compiled;
 mod outcome;
 mod request;
 
@@ -53,7 +55,8 @@ pub use crate::dns::AnswerError;
 /// One lookup of this evaluation: the cache and the id space at once.
 #[derive(Debug)]
 struct Slot {
-    name: String,
+    /// As asked (any case, no final dot), in the text arena.
+    name: Str,
     qtype: QueryType,
     sent: bool,
     /// Asked ahead of need.
@@ -61,6 +64,20 @@ struct Slot {
     /// A prefetched record whose own targets were prefetched in turn.
     scanned: bool,
     answer: Option<Answer>,
+    /// For TXT answers: the SPF record selected and compiled, once asked for.
+    record: Option<Selected>,
+}
+
+/// What a TXT answer holds for SPF, compiled once however often it is used.
+#[derive(Debug, Clone, Copy)]
+enum Selected {
+    TempFail,
+    NoRecord,
+    Multiple,
+    /// One SPF record that does not parse.
+    Invalid,
+    /// One SPF record: the index of its [`Op::Record`] header.
+    Record(u32),
 }
 
 /// How a frame's result is used by its parent.
@@ -77,13 +94,13 @@ enum FrameKind {
 /// One `check_host()` invocation on the stack.
 #[derive(Debug)]
 struct Frame {
-    domain: Arc<str>,
+    domain: Str,
     kind: FrameKind,
     depth: u32,
-    /// The selected record text, once fetched.
-    record: Option<Arc<str>>,
-    /// Index of the term being evaluated.
-    next: usize,
+    /// The selected record's [`Op::Record`] header, once fetched.
+    record: Option<u32>,
+    /// Index of the directive being evaluated.
+    next: u32,
     /// Whether the current term has been counted against the DNS-term limit.
     counted: bool,
     /// Result of the include child of the current term, once finished.
@@ -107,7 +124,7 @@ enum TermStep {
     Matched,
     NoMatch,
     Blocked,
-    Include(String),
+    Include(Str),
     Error(SpfResult, Problem),
 }
 
@@ -122,8 +139,10 @@ struct Verdict {
 /// An explanation being fetched for a top-level `fail`.
 struct Explaining {
     verdict: Verdict,
-    /// The `exp=` domain-spec, validated with its record.
-    spec: String,
+    /// The domain whose record failed, for `%{d}`.
+    domain: Str,
+    /// Its `exp=` domain-spec.
+    spec: Spec,
 }
 
 /// The `check_host()` state machine. See the module documentation.
@@ -136,10 +155,16 @@ pub struct Evaluator {
     helo: String,
     receiver: Cow<'static, str>,
     now: u64,
+    /// Every string the evaluation keeps (domains, domain-specs, lookup names), so
+    /// frames, slots and compiled records refer to text without owning it.
+    text: String,
+    /// The compiled records, see [`Op`].
+    ops: Vec<Op>,
     slots: Vec<Slot>,
     fresh: Vec<Lookup>,
     frames: Vec<Frame>,
-    explaining: Option<Explaining>,
+    /// Boxed: rare, and the evaluator moves by value.
+    explaining: Option<Box<Explaining>>,
     outcome: Option<Outcome>,
     validated: Option<Arc<[String]>>,
     dns_terms: u32,
@@ -161,6 +186,41 @@ impl std::fmt::Debug for Evaluator {
     }
 }
 
+/// `local-part@domain` for the identity checked, and the index of its `@`; the MAIL
+/// FROM string itself when it already has that form (the usual case, no copy).
+fn sender_of(mail_from: String, identity: Identity, helo: &str) -> (String, usize) {
+    let from = mail_from.trim();
+    let from = from
+        .strip_prefix('<')
+        .and_then(|f| f.strip_suffix('>'))
+        .unwrap_or(from);
+    let (local, domain) = match (identity, from.rsplit_once('@')) {
+        (Identity::MailFrom, Some((local, domain))) => {
+            let trimmed = domain.trim_end_matches('.');
+            if !local.is_empty() && trimmed.len() == domain.len() && from.len() == mail_from.len() {
+                let at = local.len();
+                return (mail_from, at);
+            }
+            let local = if local.is_empty() {
+                "postmaster"
+            } else {
+                local
+            };
+            (local, trimmed)
+        }
+        // A MAIL FROM without `@` names only a domain (RFC 7208 §4.3).
+        (Identity::MailFrom, None) if !from.is_empty() => {
+            ("postmaster", from.trim_end_matches('.'))
+        }
+        _ => ("postmaster", helo),
+    };
+    let mut sender = String::with_capacity(local.len() + 1 + domain.len());
+    sender.push_str(local);
+    sender.push('@');
+    sender.push_str(domain);
+    (sender, local.len())
+}
+
 impl Evaluator {
     /// Starts an evaluation. Nothing happens until the first [`poll`](Self::poll).
     pub fn new(request: Request, config: Config) -> Self {
@@ -170,31 +230,7 @@ impl Evaluator {
         };
         let mut helo = request.helo;
         helo.truncate(helo.trim_end_matches('.').len());
-        let from = request.mail_from.trim();
-        let from = from
-            .strip_prefix('<')
-            .and_then(|f| f.strip_suffix('>'))
-            .unwrap_or(from);
-        let (local_part, sender_domain) = match (request.identity, from.rsplit_once('@')) {
-            (Identity::MailFrom, Some((local, domain))) => {
-                let local = if local.is_empty() {
-                    "postmaster"
-                } else {
-                    local
-                };
-                (local, domain.trim_end_matches('.'))
-            }
-            // A MAIL FROM without `@` names only a domain (RFC 7208 §4.3).
-            (Identity::MailFrom, None) if !from.is_empty() => {
-                ("postmaster", from.trim_end_matches('.'))
-            }
-            _ => ("postmaster", helo.as_str()),
-        };
-        let mut sender = String::with_capacity(local_part.len() + 1 + sender_domain.len());
-        sender.push_str(local_part);
-        sender.push('@');
-        sender.push_str(sender_domain);
-        let at = local_part.len();
+        let (sender, at) = sender_of(request.mail_from, request.identity, &helo);
         let receiver = if request.receiver.is_empty() {
             Cow::Borrowed("unknown")
         } else {
@@ -208,9 +244,11 @@ impl Evaluator {
             helo,
             receiver,
             now: request.now,
-            slots: Vec::with_capacity(8),
+            text: String::new(),
+            ops: Vec::new(),
+            slots: Vec::new(),
             fresh: Vec::new(),
-            frames: Vec::with_capacity(4),
+            frames: Vec::new(),
             explaining: None,
             outcome: None,
             validated: None,
@@ -220,9 +258,11 @@ impl Evaluator {
             round_trips: 0,
             trace: Vec::new(),
         };
-        let sender_domain = ev.sender_domain();
+        let sender_domain = &ev.sender[ev.at + 1..];
         if is_valid_domain(sender_domain) {
-            let domain = sender_domain.into();
+            // Room for the strings of a typical evaluation, so the arena rarely grows.
+            ev.text.reserve(256);
+            let domain = Str::push(&mut ev.text, sender_domain);
             ev.frames.push(Frame::new(domain, FrameKind::Top, 0));
         } else {
             let sender_domain = sender_domain.to_owned();
@@ -301,7 +341,7 @@ impl Evaluator {
         let slot = self.slots.get(id.0 as usize).filter(|s| s.sent)?;
         Some(Lookup {
             id,
-            name: slot.name.clone(),
+            name: slot.name.get(&self.text).to_ascii_lowercase(),
             qtype: slot.qtype,
         })
     }
@@ -352,59 +392,63 @@ impl Evaluator {
         }
     }
 
-    /// Finds or requests a lookup. Invalid names are answered locally with NXDOMAIN.
-    fn need(&mut self, qtype: QueryType, name: &str, prefetch: bool) -> Result<Got, Problem> {
+    /// The slot already asked for `name` (any case, final dot ignored).
+    fn find(&self, qtype: QueryType, name: &str) -> Option<Got> {
         let name = name.strip_suffix('.').unwrap_or(name);
-        if let Some(i) = self
+        let i = self
             .slots
             .iter()
-            .position(|s| s.qtype == qtype && s.name.eq_ignore_ascii_case(name))
-        {
-            return Ok(match self.slots[i].answer {
-                Some(_) => Got::Ready(i),
-                None => Got::Waiting,
-            });
+            .position(|s| s.qtype == qtype && s.name.get(&self.text).eq_ignore_ascii_case(name))?;
+        Some(match self.slots[i].answer {
+            Some(_) => Got::Ready(i),
+            None => Got::Waiting,
+        })
+    }
+
+    /// Finds or requests a lookup of a name in the arena. Invalid names are answered
+    /// locally with NXDOMAIN.
+    fn need(&mut self, qtype: QueryType, name: Str, prefetch: bool) -> Result<Got, Problem> {
+        let name = name.strip_dot(&self.text);
+        if let Some(got) = self.find(qtype, name.get(&self.text)) {
+            return Ok(got);
         }
         let id = LookupId(self.slots.len() as u32);
-        if !is_queryable_name(name) {
-            self.slots.push(Slot {
-                name: name.to_owned(),
-                qtype,
-                sent: false,
-                prefetch,
-                scanned: false,
-                answer: Some(Answer::NxDomain),
-            });
+        let text = name.get(&self.text);
+        if !is_queryable_name(text) {
+            self.slots
+                .push(Slot::new(name, qtype, prefetch, Some(Answer::NxDomain)));
             return Ok(Got::Ready(id.0 as usize));
         }
         if self.slots.len() as u32 >= self.config.limits.max_queries {
             return Err(Problem::QueryCap(self.config.limits.max_queries));
         }
         // Lower case, so callers can key caches and zones on the name as given.
-        let mut name = name.to_owned();
-        name.make_ascii_lowercase();
+        let lower = text.to_ascii_lowercase();
         if self.config.trace {
             self.trace.push(TraceEvent::Query {
                 id,
-                name: name.clone(),
+                name: lower.clone(),
                 qtype,
                 prefetch,
             });
         }
         self.fresh.push(Lookup {
             id,
-            name: name.clone(),
+            name: lower,
             qtype,
         });
-        self.slots.push(Slot {
-            name,
-            qtype,
-            sent: false,
-            prefetch,
-            scanned: false,
-            answer: None,
-        });
+        self.slots.push(Slot::new(name, qtype, prefetch, None));
         Ok(Got::Waiting)
+    }
+
+    /// [`need`](Self::need) for a name from outside the arena (DNS data, computed
+    /// names); it is copied in only when it is new.
+    fn need_outside(&mut self, qtype: QueryType, name: &str) -> Result<Got, Problem> {
+        if let Some(got) = self.find(qtype, name) {
+            return Ok(got);
+        }
+        let name = Str::push(&mut self.text, name);
+        self.need(qtype, name, false)
     }
 
     fn answer_at(&self, slot: usize) -> &Answer {
@@ -412,6 +456,32 @@ impl Evaluator {
             .answer
             .as_ref()
             .unwrap_or_else(|| unreachable!("Got::Ready only for answered slots"))
+    }
+
+    /// What an answered TXT lookup holds for SPF, compiling the record the first time.
+    fn select(&mut self, slot: usize) -> Selected {
+        let Slot { answer, record, .. } = &mut self.slots[slot];
+        if let Some(selected) = *record {
+            return selected;
+        }
+        let answer = answer
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("only answered slots are selected from"));
+        let selected = match answer {
+            Answer::TempFail(_) => Selected::TempFail,
+            answer => match select_spf(answer) {
+                Selection::NoRecord => Selected::NoRecord,
+                Selection::Multiple => Selected::Multiple,
+                Selection::One(i) => {
+                    match compile(txt_at(answer, i), &mut self.ops, &mut self.text) {
+                        Some(header) => Selected::Record(header),
+                        None => Selected::Invalid,
+                    }
+                }
+            },
+        };
+        *record = Some(selected);
+        selected
     }
 
     fn finish(&mut self, verdict: Verdict, explanation: Option<String>) {
@@ -433,10 +503,10 @@ impl Evaluator {
 
     /// Ends the whole evaluation with an error found in the current frame.
     fn fail_with(&mut self, result: SpfResult, problem: Problem) {
-        let domain = self
-            .frames
-            .last()
-            .map_or_else(|| self.sender_domain().to_owned(), |f| f.domain.to_string());
+        let domain = match self.frames.last() {
+            Some(frame) => frame.domain.get(&self.text).to_owned(),
+            None => self.sender_domain().to_owned(),
+        };
         self.finish(Verdict::error(result, domain, problem), None);
     }
 
@@ -444,8 +514,8 @@ impl Evaluator {
 
     fn step_fetch(&mut self) -> Flow {
         let frame = self.frames.last().unwrap_or_else(|| unreachable!());
-        let domain = frame.domain.clone();
-        let slot = match self.need(QueryType::Txt, &domain, false) {
+        let (domain, depth, kind) = (frame.domain, frame.depth, frame.kind);
+        let slot = match self.need(QueryType::Txt, domain, false) {
             Ok(Got::Ready(slot)) => slot,
             Ok(Got::Waiting) => return Flow::Blocked,
             Err(problem) => {
@@ -453,86 +523,98 @@ impl Evaluator {
                 return Flow::Continue;
             }
         };
-        let selected = match self.answer_at(slot) {
-            Answer::TempFail(reason) => Err((
-                SpfResult::TempError,
-                Problem::DnsFailure {
-                    name: domain.to_string(),
+        let (result, problem) = match self.select(slot) {
+            Selected::Record(header) => {
+                if self.config.trace {
+                    self.trace_record(slot, domain, depth);
+                }
+                let frame = self.frames.last_mut().unwrap_or_else(|| unreachable!());
+                frame.record = Some(header);
+                return Flow::Continue;
+            }
+            Selected::TempFail => {
+                let Answer::TempFail(reason) = self.answer_at(slot) else {
+                    unreachable!("selected as a temporary failure")
+                };
+                let problem = Problem::DnsFailure {
+                    name: self.owned(domain),
                     qtype: QueryType::Txt,
                     reason: reason.clone(),
-                },
-            )),
-            answer => match select_spf(answer) {
-                Selection::NoRecord => Ok(None),
-                Selection::Multiple => Err((
-                    SpfResult::PermError,
-                    Problem::MultipleRecords(domain.to_string()),
-                )),
-                Selection::One(i) => {
-                    let bytes = txt_at(answer, i);
-                    match std::str::from_utf8(bytes) {
-                        Ok(text) => Ok(Some(Arc::<str>::from(text))),
-                        // Not even UTF-8: let the parser say where it goes wrong.
-                        Err(_) => Err((
-                            SpfResult::PermError,
-                            Problem::Syntax {
-                                domain: domain.to_string(),
-                                error: Record::parse_bytes(bytes)
-                                    .err()
-                                    .unwrap_or_else(|| unreachable!("invalid UTF-8 never parses")),
-                            },
-                        )),
-                    }
-                }
-            },
-        };
-        match selected {
-            Err((result, problem)) => self.end_frame(result, None, Some(problem)),
-            Ok(None) => {
-                let kind = self.frames.last().map(|f| f.kind);
-                let problem = match kind {
-                    Some(FrameKind::Redirect { .. }) => Problem::RedirectNone(domain.to_string()),
-                    Some(FrameKind::Include) => Problem::IncludeNone(domain.to_string()),
-                    _ => Problem::NoRecord(domain.to_string()),
                 };
-                self.end_frame(SpfResult::None, None, Some(problem));
+                (SpfResult::TempError, problem)
             }
-            Ok(Some(text)) => {
-                let frame = self.frames.last_mut().unwrap_or_else(|| unreachable!());
-                let depth = frame.depth;
-                if self.config.trace {
-                    self.trace.push(TraceEvent::Record {
-                        domain: domain.to_string(),
-                        text: text.to_string(),
-                        depth,
-                    });
-                }
-                frame.record = Some(text);
+            Selected::Multiple => (
+                SpfResult::PermError,
+                Problem::MultipleRecords(self.owned(domain)),
+            ),
+            Selected::Invalid => {
+                // Parsed again only now, for the error: broken records are rare.
+                let answer = self.answer_at(slot);
+                let Selection::One(i) = select_spf(answer) else {
+                    unreachable!("selected as one record")
+                };
+                let error = Record::parse_bytes(txt_at(answer, i))
+                    .err()
+                    .unwrap_or_else(|| unreachable!("the record did not compile"));
+                let domain = self.owned(domain);
+                (SpfResult::PermError, Problem::Syntax { domain, error })
             }
-        }
+            Selected::NoRecord => {
+                let name = self.owned(domain);
+                let problem = match kind {
+                    FrameKind::Redirect { .. } => Problem::RedirectNone(name),
+                    FrameKind::Include => Problem::IncludeNone(name),
+                    FrameKind::Top => Problem::NoRecord(name),
+                };
+                (SpfResult::None, problem)
+            }
+        };
+        self.end_frame(result, None, Some(problem));
         Flow::Continue
+    }
+
+    fn trace_record(&mut self, slot: usize, domain: Str, depth: u32) {
+        let answer = self.answer_at(slot);
+        let Selection::One(i) = select_spf(answer) else {
+            unreachable!("selected as one record")
+        };
+        let text = String::from_utf8_lossy(txt_at(answer, i)).into_owned();
+        self.trace.push(TraceEvent::Record {
+            domain: domain.get(&self.text).to_owned(),
+            text,
+            depth,
+        });
     }
 
     /// Asks early for the records of a record's `include`/`redirect` targets that need
     /// no DNS data to name, within half the query cap.
-    fn prefetch(&mut self, record: &Record<'_>, domain: &str) {
-        let targets = record
-            .directives()
-            .filter_map(|d| match &d.mechanism {
-                Mechanism::Include(spec) => Some(spec),
-                _ => None,
-            })
-            .chain(record.redirect());
-        for spec in targets {
-            if spec.uses(MacroLetter::ValidatedName) {
+    fn prefetch(&mut self, header: u32, domain: Str) {
+        let Op::Record {
+            directives,
+            redirect,
+            ..
+        } = self.ops[header as usize]
+        else {
+            unreachable!("a record header")
+        };
+        for i in 1..=directives + 1 {
+            let spec = match self.ops.get((header + i) as usize) {
+                Some(Op::Directive(_, Mech::Include(spec))) if i <= directives => *spec,
+                _ if i <= directives => continue,
+                _ => match redirect {
+                    Some(spec) => spec,
+                    None => return,
+                },
+            };
+            if spec.uses_p {
                 continue;
             }
             if self.slots.len() as u32 >= self.config.limits.max_queries / 2 {
                 return;
             }
-            let name = self.expand_domain(spec, domain, None);
+            let name = self.expand_target(spec, domain, None);
             // A cap error cannot happen below half the cap.
-            let _ = self.need(QueryType::Txt, &name, true);
+            let _ = self.need(QueryType::Txt, name, true);
         }
     }
 
@@ -547,13 +629,9 @@ impl Evaluator {
                 continue;
             }
             slot.scanned = true;
-            let answer = slot.answer.as_ref().unwrap_or_else(|| unreachable!());
-            let Selection::One(rr) = select_spf(answer) else {
-                continue;
-            };
-            let (domain, bytes) = (slot.name.clone(), txt_at(answer, rr).to_vec());
-            if let Ok(record) = Record::parse_bytes(&bytes) {
-                self.prefetch(&record, &domain);
+            let domain = slot.name;
+            if let Selected::Record(header) = self.select(i - 1) {
+                self.prefetch(header, domain);
             }
         }
     }
@@ -562,52 +640,48 @@ impl Evaluator {
 
     fn step_run(&mut self) -> Flow {
         let frame = self.frames.last().unwrap_or_else(|| unreachable!());
-        let text = frame.record.clone().unwrap_or_else(|| unreachable!());
-        let domain = frame.domain.clone();
-        let (depth, first_visit) = (frame.depth, frame.next == 0 && !frame.counted);
-        let record = match Record::parse(&text) {
-            Ok(record) => record,
-            Err(error) => {
-                let problem = Problem::Syntax {
-                    domain: domain.to_string(),
-                    error,
-                };
-                self.end_frame(SpfResult::PermError, None, Some(problem));
-                return Flow::Continue;
-            }
+        let header = frame.record.unwrap_or_else(|| unreachable!());
+        let (domain, depth) = (frame.domain, frame.depth);
+        let first_visit = frame.next == 0 && !frame.counted;
+        let Op::Record {
+            directives,
+            redirect,
+            ..
+        } = self.ops[header as usize]
+        else {
+            unreachable!("a record header")
         };
         if first_visit && self.config.prefetch {
-            self.prefetch(&record, &domain);
+            self.prefetch(header, domain);
         }
-        let terms = record.terms();
         loop {
             let frame = self.frames.last_mut().unwrap_or_else(|| unreachable!());
-            let Some(term) = terms.get(frame.next) else {
+            if frame.next >= directives {
                 break;
+            }
+            let Op::Directive(qualifier, mech) = self.ops[(header + 1 + frame.next) as usize]
+            else {
+                unreachable!("a record's directives follow its header")
             };
-            let Term::Directive(directive) = term else {
-                frame.next += 1;
-                continue;
-            };
-            match self.eval_directive(directive, &domain) {
+            match self.eval_mech(mech, domain) {
                 TermStep::Blocked => return Flow::Blocked,
                 TermStep::Error(result, problem) => {
                     self.fail_with(result, problem);
                     return Flow::Continue;
                 }
                 TermStep::Include(target) => {
-                    let child = Frame::new(target.into(), FrameKind::Include, depth + 1);
+                    let child = Frame::new(target, FrameKind::Include, depth + 1);
                     self.frames.push(child);
                     return Flow::Continue;
                 }
                 TermStep::Matched => {
-                    self.trace_term(&domain, directive, true, depth);
-                    let result = qualifier_result(directive.qualifier);
-                    self.end_frame(result, Some(directive.to_string()), None);
+                    self.trace_term(domain, qualifier, mech, true, depth);
+                    let result = qualifier_result(qualifier);
+                    self.end_frame(result, Some((qualifier, mech)), None);
                     return Flow::Continue;
                 }
                 TermStep::NoMatch => {
-                    self.trace_term(&domain, directive, false, depth);
+                    self.trace_term(domain, qualifier, mech, false, depth);
                     let frame = self.frames.last_mut().unwrap_or_else(|| unreachable!());
                     frame.next += 1;
                     frame.counted = false;
@@ -616,12 +690,12 @@ impl Evaluator {
             }
         }
         // No directive matched: follow redirect, else neutral.
-        if let Some(spec) = record.redirect() {
+        if let Some(spec) = redirect {
             if let Err(problem) = self.count_term() {
                 self.fail_with(SpfResult::PermError, problem);
                 return Flow::Continue;
             }
-            let Some(target) = self.target(Some(spec), &domain) else {
+            let Some(target) = self.target(Some(spec), domain) else {
                 return Flow::Blocked;
             };
             let frame = self.frames.last_mut().unwrap_or_else(|| unreachable!());
@@ -630,18 +704,25 @@ impl Evaluator {
                 FrameKind::Redirect { top } => top,
                 FrameKind::Include => false,
             };
-            *frame = Frame::new(target.into(), FrameKind::Redirect { top }, depth);
+            *frame = Frame::new(target, FrameKind::Redirect { top }, depth);
             return Flow::Continue;
         }
         self.end_frame(SpfResult::Neutral, None, None);
         Flow::Continue
     }
 
-    fn trace_term(&mut self, domain: &str, directive: &Directive<'_>, matched: bool, depth: u32) {
+    fn trace_term(
+        &mut self,
+        domain: Str,
+        qualifier: Qualifier,
+        mech: Mech,
+        matched: bool,
+        depth: u32,
+    ) {
         if self.config.trace {
             self.trace.push(TraceEvent::Term {
-                domain: domain.to_owned(),
-                term: directive.to_string(),
+                domain: domain.get(&self.text).to_owned(),
+                term: directive(qualifier, mech, &self.text).to_string(),
                 matched,
                 depth,
             });
@@ -673,14 +754,14 @@ impl Evaluator {
     }
 
     /// Ends the top frame with `result`, handing it to the parent or finishing.
+    /// `matched` is the directive that decided, shown in the outcome.
     fn end_frame(
         &mut self,
         result: SpfResult,
-        mechanism: Option<String>,
+        matched: Option<(Qualifier, Mech)>,
         problem: Option<Problem>,
     ) {
         let frame = self.frames.pop().unwrap_or_else(|| unreachable!());
-        let domain = frame.domain.to_string();
         let is_top = match frame.kind {
             FrameKind::Top => true,
             FrameKind::Redirect { top } => top,
@@ -694,12 +775,14 @@ impl Evaluator {
             };
             let verdict = Verdict {
                 result,
-                mechanism,
-                domain,
+                mechanism: matched.map(|(q, m)| directive(q, m, &self.text).to_string()),
+                domain: self.owned(frame.domain),
                 problem,
             };
             match (result, frame.record) {
-                (SpfResult::Fail, Some(text)) => self.start_explanation(&text, verdict),
+                (SpfResult::Fail, Some(header)) => {
+                    self.start_explanation(header, frame.domain, verdict)
+                }
                 _ => self.finish(verdict, None),
             }
             return;
@@ -712,11 +795,13 @@ impl Evaluator {
                 }
             }
             SpfResult::TempError => {
+                let domain = self.owned(frame.domain);
                 let problem = problem.unwrap_or_else(|| Problem::IncludeNone(domain.clone()));
                 self.finish(Verdict::error(result, domain, problem), None);
             }
             SpfResult::PermError | SpfResult::None => {
                 // step_fetch already named the include or redirect that found no record.
+                let domain = self.owned(frame.domain);
                 let problem = problem.unwrap_or_else(|| Problem::IncludeNone(domain.clone()));
                 self.finish(Verdict::error(SpfResult::PermError, domain, problem), None);
             }
@@ -725,24 +810,23 @@ impl Evaluator {
 
     // ----- mechanisms ----------------------------------------------------------
 
-    fn eval_directive(&mut self, directive: &Directive<'_>, domain: &str) -> TermStep {
-        let mechanism = &directive.mechanism;
-        if mechanism.queries_dns()
+    fn eval_mech(&mut self, mech: Mech, domain: Str) -> TermStep {
+        if mech.queries_dns()
             && let Err(problem) = self.count_term()
         {
             return TermStep::Error(SpfResult::PermError, problem);
         }
-        match mechanism {
-            Mechanism::All => TermStep::Matched,
-            Mechanism::Ip4(net) => match self.ip {
+        match mech {
+            Mech::All => TermStep::Matched,
+            Mech::Ip4(net) => match self.ip {
                 IpAddr::V4(ip) => matched(net.contains(&ip)),
                 IpAddr::V6(_) => TermStep::NoMatch,
             },
-            Mechanism::Ip6(net) => match self.ip {
+            Mech::Ip6(net) => match self.ip {
                 IpAddr::V6(ip) => matched(net.contains(&ip)),
                 IpAddr::V4(_) => TermStep::NoMatch,
             },
-            Mechanism::Include(spec) => {
+            Mech::Include(spec) => {
                 let child = self.frames.last().and_then(|f| f.child);
                 match child {
                     Some(SpfResult::Pass) => TermStep::Matched,
@@ -753,44 +837,44 @@ impl Evaluator {
                     },
                 }
             }
-            Mechanism::A { domain: spec, cidr } => {
-                let Some(target) = self.target(spec.as_ref(), domain) else {
+            Mech::A(spec, cidr) => {
+                let Some(target) = self.target(spec, domain) else {
                     return TermStep::Blocked;
                 };
                 let qtype = self.address_type();
                 let prefix = self.prefix(cidr.v4, cidr.v6);
-                match self.need(qtype, &target, false) {
+                match self.need(qtype, target, false) {
                     Err(p) => TermStep::Error(SpfResult::PermError, p),
                     Ok(Got::Waiting) => TermStep::Blocked,
-                    Ok(Got::Ready(slot)) => {
-                        self.match_addresses(slot, &target, qtype, prefix, true)
-                    }
+                    Ok(Got::Ready(slot)) => self.match_addresses(slot, target, qtype, prefix, true),
                 }
             }
-            Mechanism::Mx { domain: spec, cidr } => {
-                let Some(target) = self.target(spec.as_ref(), domain) else {
+            Mech::Mx(spec, cidr) => {
+                let Some(target) = self.target(spec, domain) else {
                     return TermStep::Blocked;
                 };
                 let prefix = self.prefix(cidr.v4, cidr.v6);
-                self.eval_mx(&target, prefix)
+                self.eval_mx(target, prefix)
             }
-            Mechanism::Exists(spec) => {
+            Mech::Exists(spec) => {
                 let Some(target) = self.target(Some(spec), domain) else {
                     return TermStep::Blocked;
                 };
-                match self.need(QueryType::A, &target, false) {
+                match self.need(QueryType::A, target, false) {
                     Err(p) => TermStep::Error(SpfResult::PermError, p),
                     Ok(Got::Waiting) => TermStep::Blocked,
                     Ok(Got::Ready(slot)) => match self.answer_at(slot) {
-                        Answer::TempFail(reason) => temp_error(&target, QueryType::A, reason),
+                        Answer::TempFail(reason) => {
+                            temp_error(target.get(&self.text), QueryType::A, reason)
+                        }
                         a if a.is_void() => self.void_no_match(),
                         Answer::Records(rs) => matched(rs.iter().any(|r| matches!(r, Rdata::A(_)))),
                         Answer::NxDomain => TermStep::NoMatch,
                     },
                 }
             }
-            Mechanism::Ptr(spec) => {
-                let Some(target) = self.target(spec.as_ref(), domain) else {
+            Mech::Ptr(spec) => {
+                let Some(target) = self.target(spec, domain) else {
                     return TermStep::Blocked;
                 };
                 let names = match self.validated_names() {
@@ -803,11 +887,9 @@ impl Evaluator {
                 {
                     return TermStep::Error(r, p);
                 }
-                matched(names.iter().any(|n| is_same_or_subdomain(n, &target)))
+                let target = target.get(&self.text);
+                matched(names.iter().any(|n| is_same_or_subdomain(n, target)))
             }
-            // `Mechanism` is non-exhaustive for users only; every variant is handled.
-            #[allow(unreachable_patterns)]
-            _ => TermStep::NoMatch,
         }
     }
 
@@ -829,13 +911,13 @@ impl Evaluator {
     fn match_addresses(
         &mut self,
         slot: usize,
-        name: &str,
+        name: Str,
         qtype: QueryType,
         prefix: u8,
         count_void: bool,
     ) -> TermStep {
         match self.answer_at(slot) {
-            Answer::TempFail(reason) => temp_error(name, qtype, reason),
+            Answer::TempFail(reason) => temp_error(name.get(&self.text), qtype, reason),
             a if a.is_void() => {
                 if count_void {
                     self.void_no_match()
@@ -848,47 +930,56 @@ impl Evaluator {
         }
     }
 
-    fn eval_mx(&mut self, target: &str, prefix: u8) -> TermStep {
+    fn eval_mx(&mut self, target: Str, prefix: u8) -> TermStep {
         let slot = match self.need(QueryType::Mx, target, false) {
             Err(p) => return TermStep::Error(SpfResult::PermError, p),
             Ok(Got::Waiting) => return TermStep::Blocked,
             Ok(Got::Ready(slot)) => slot,
         };
-        let hosts: Vec<String> = match self.answer_at(slot) {
-            Answer::TempFail(reason) => return temp_error(target, QueryType::Mx, reason),
-            a if a.is_void() => return self.void_no_match(),
-            Answer::NxDomain => return TermStep::NoMatch,
-            Answer::Records(rs) => rs
+        // The exchange names, copied into the arena: looking them up needs `&mut self`.
+        let mark = self.text.len();
+        let hosts: Vec<Str> = match &self.slots[slot].answer {
+            Some(Answer::TempFail(reason)) => {
+                return temp_error(target.get(&self.text), QueryType::Mx, reason);
+            }
+            Some(a) if a.is_void() => return self.void_no_match(),
+            Some(Answer::Records(rs)) => rs
                 .iter()
                 .filter_map(|r| match r {
-                    Rdata::Mx { exchange, .. } => Some(exchange.clone()),
+                    Rdata::Mx { exchange, .. } => Some(Str::push(&mut self.text, exchange)),
                     _ => None,
                 })
                 .collect(),
+            _ => return TermStep::NoMatch,
         };
         let limit = self.config.limits.mx_names;
         if hosts.len() > limit as usize {
+            let name = self.owned(target);
             return TermStep::Error(
                 SpfResult::PermError,
-                Problem::TooManyMxNames {
-                    name: target.to_owned(),
-                    limit,
-                },
+                Problem::TooManyMxNames { name, limit },
             );
         }
         let qtype = self.address_type();
+        let known = self.slots.len();
         // Ask for every host's addresses at once, then decide in MX order.
         let mut slots = Vec::with_capacity(hosts.len());
-        for host in &hosts {
+        for &host in &hosts {
             match self.need(qtype, host, false) {
                 Err(p) => return TermStep::Error(SpfResult::PermError, p),
                 Ok(got) => slots.push(got),
             }
         }
-        for (host, got) in hosts.iter().zip(slots) {
+        if self.slots.len() == known {
+            // Every host was asked before: nothing refers to the copies.
+            self.text.truncate(mark);
+        }
+        for got in slots {
             let Got::Ready(slot) = got else {
                 return TermStep::Blocked;
             };
+            // The slot's own name: the copies in `hosts` may be gone.
+            let host = self.slots[slot].name;
             match self.match_addresses(slot, host, qtype, prefix, false) {
                 TermStep::NoMatch => {}
                 decided => return decided,
@@ -904,7 +995,7 @@ impl Evaluator {
             return Ok(Some(names.clone()));
         }
         let reverse = reverse_name(self.ip);
-        let slot = match self.need(QueryType::Ptr, &reverse, false)? {
+        let slot = match self.need_outside(QueryType::Ptr, &reverse)? {
             Got::Waiting => return Ok(None),
             Got::Ready(slot) => slot,
         };
@@ -923,7 +1014,7 @@ impl Evaluator {
         let qtype = self.address_type();
         let mut slots = Vec::with_capacity(names.len());
         for name in &names {
-            slots.push(self.need(qtype, name, false)?);
+            slots.push(self.need_outside(qtype, name)?);
         }
         let mut validated = Vec::new();
         for (name, got) in names.into_iter().zip(slots) {
@@ -943,25 +1034,23 @@ impl Evaluator {
 
     fn ptr_answer_was_void(&self) -> bool {
         let reverse = reverse_name(self.ip);
-        self.slots
-            .iter()
-            .find(|s| s.qtype == QueryType::Ptr && s.name == reverse)
-            .and_then(|s| s.answer.as_ref())
-            .is_some_and(Answer::is_void)
+        matches!(self.find(QueryType::Ptr, &reverse), Some(Got::Ready(slot)) if self.answer_at(slot).is_void())
     }
 
     // ----- macros --------------------------------------------------------------
 
-    /// Expands a mechanism's target (the current domain when absent); `None` while
-    /// `%{p}` still waits for lookups.
-    fn target(&mut self, spec: Option<&MacroString<'_>>, domain: &str) -> Option<String> {
+    /// A string of the arena, owned.
+    fn owned(&self, s: Str) -> String {
+        s.get(&self.text).to_owned()
+    }
+
+    /// A mechanism's target (the current domain when absent); `None` while `%{p}`
+    /// still waits for lookups.
+    fn target(&mut self, spec: Option<Spec>, domain: Str) -> Option<Str> {
         let Some(spec) = spec else {
-            return Some(domain.to_owned());
+            return Some(domain);
         };
-        if spec.is_literal() {
-            return Some(spec.as_str().trim_end_matches('.').to_owned());
-        }
-        let validated = if spec.uses(MacroLetter::ValidatedName) {
+        let validated = if spec.uses_p {
             match self.validated_names() {
                 Ok(Some(names)) => Some(names),
                 Ok(None) => return None,
@@ -973,8 +1062,23 @@ impl Evaluator {
         };
         let p = validated
             .as_deref()
-            .map(|names| pick_validated(names, domain));
-        Some(self.expand_domain(spec, domain, p))
+            .map(|names| pick_validated(names, domain.get(&self.text)));
+        Some(self.expand_target(spec, domain, p))
+    }
+
+    /// Expands a domain-spec into the arena (a literal one is its own expansion,
+    /// without final dots).
+    fn expand_target(&mut self, spec: Spec, domain: Str, p: Option<&str>) -> Str {
+        if spec.literal {
+            return spec.text.trim_dots(&self.text);
+        }
+        let ms = spec.macro_string(&self.text);
+        let vars = self.vars(domain.get(&self.text), p);
+        let mut name = macros::expand(&ms, &vars, Target::DomainName);
+        if name.ends_with('.') {
+            name.pop();
+        }
+        Str::push(&mut self.text, &name)
     }
 
     fn vars<'s>(&'s self, domain: &'s str, p: Option<&'s str>) -> MacroVars<'s> {
@@ -991,27 +1095,20 @@ impl Evaluator {
         }
     }
 
-    fn expand_domain(&self, spec: &MacroString<'_>, domain: &str, p: Option<&str>) -> String {
-        let mut name = macros::expand(spec, &self.vars(domain, p), Target::DomainName);
-        if name.ends_with('.') {
-            name.pop();
-        }
-        name
-    }
-
     // ----- explanation ---------------------------------------------------------
 
     /// After a top-level `fail`: fetch the record's `exp=` text, or use the default.
-    fn start_explanation(&mut self, record_text: &str, verdict: Verdict) {
-        let Ok(record) = Record::parse(record_text) else {
-            unreachable!("the record was parsed when fetched")
+    fn start_explanation(&mut self, header: u32, domain: Str, verdict: Verdict) {
+        let Op::Record { exp, .. } = self.ops[header as usize] else {
+            unreachable!("a record header")
         };
-        match record.explanation() {
+        match exp {
             Some(spec) => {
-                self.explaining = Some(Explaining {
+                self.explaining = Some(Box::new(Explaining {
                     verdict,
-                    spec: spec.as_str().to_owned(),
-                })
+                    domain,
+                    spec,
+                }))
             }
             None => {
                 let explanation = self.default_explanation(&verdict.domain);
@@ -1024,14 +1121,11 @@ impl Evaluator {
         let Some(exp) = self.explaining.take() else {
             return Flow::Continue;
         };
-        let domain = exp.verdict.domain.clone();
-        let spec = MacroString::parse(&exp.spec, false)
-            .unwrap_or_else(|_| unreachable!("exp= was validated with the record"));
-        let Some(name) = self.target(Some(&spec), &domain) else {
+        let Some(name) = self.target(Some(exp.spec), exp.domain) else {
             self.explaining = Some(exp);
             return Flow::Blocked;
         };
-        let text = match self.need(QueryType::Txt, &name, false) {
+        let text = match self.need(QueryType::Txt, name, false) {
             Ok(Got::Waiting) => {
                 self.explaining = Some(exp);
                 return Flow::Blocked;
@@ -1046,18 +1140,19 @@ impl Evaluator {
             },
             Err(_) => None,
         };
+        let domain = exp.verdict.domain.as_str();
         let explanation = text
             .as_deref()
             .and_then(|t| MacroString::parse(t, true).ok());
         if let Some(ms) = &explanation
-            && ms.uses(MacroLetter::ValidatedName)
+            && ms.uses(macros::MacroLetter::ValidatedName)
             && let Ok(None) = self.validated_names()
         {
             self.explaining = Some(exp);
             return Flow::Blocked;
         }
-        let explained = explanation.map(|ms| self.expand_explanation(&ms, &domain));
-        let explanation = explained.or_else(|| self.default_explanation(&domain));
+        let explained = explanation.map(|ms| self.expand_explanation(&ms, domain));
+        let explanation = explained.or_else(|| self.default_explanation(domain));
         self.finish(exp.verdict, explanation);
         Flow::Continue
     }
@@ -1091,7 +1186,7 @@ impl Verdict {
 }
 
 impl Frame {
-    fn new(domain: Arc<str>, kind: FrameKind, depth: u32) -> Self {
+    fn new(domain: Str, kind: FrameKind, depth: u32) -> Self {
         Frame {
             domain,
             kind,
@@ -1100,6 +1195,20 @@ impl Frame {
             next: 0,
             counted: false,
             child: None,
+        }
+    }
+}
+
+impl Slot {
+    fn new(name: Str, qtype: QueryType, prefetch: bool, answer: Option<Answer>) -> Self {
+        Slot {
+            name,
+            qtype,
+            sent: false,
+            prefetch,
+            scanned: false,
+            answer,
+            record: None,
         }
     }
 }
@@ -1249,19 +1358,11 @@ fn is_valid_domain(domain: &str) -> bool {
 /// most 253 octets. Non-ASCII (a SMTPUTF8 local part in `%{l}`, an MX exchange from
 /// hostile data) is answered locally as NXDOMAIN, never handed out.
 pub(crate) fn is_queryable_name(name: &str) -> bool {
-    if name.is_empty() || name.len() > 253 {
+    let b = name.as_bytes();
+    // `is_ascii` runs a word at a time; the label walk then only looks for dots.
+    if b.is_empty() || b.len() > 253 || !name.is_ascii() {
         return false;
     }
-    // One byte loop: this runs for every new lookup.
-    let mut label = 0;
-    for &c in name.as_bytes() {
-        match c {
-            b'.' if label == 0 => return false,
-            b'.' => label = 0,
-            0x80.. => return false,
-            _ if label == 63 => return false,
-            _ => label += 1,
-        }
-    }
-    label > 0
+    b.split(|&c| c == b'.')
+        .all(|label| (1..=63).contains(&label.len()))
 }

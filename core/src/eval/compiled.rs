@@ -1,0 +1,178 @@
+//! Records compiled for evaluation: parsed once when fetched, their domain-specs
+//! copied into the evaluation's text arena, so resuming after a lookup neither parses
+//! the record again nor allocates.
+
+use ipnet::{Ipv4Net, Ipv6Net};
+
+use crate::macros::{MacroLetter, MacroString};
+use crate::record::{Directive, DualCidr, Mechanism, Modifier, Qualifier, Record, Term};
+
+/// A string in the evaluation's text arena: record strings, domains, lookup names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Str {
+    start: u32,
+    len: u32,
+}
+
+impl Str {
+    /// Appends `s` to the arena.
+    pub(super) fn push(arena: &mut String, s: &str) -> Str {
+        let start = arena.len() as u32;
+        arena.push_str(s);
+        Str {
+            start,
+            len: s.len() as u32,
+        }
+    }
+
+    pub(super) fn get(self, arena: &str) -> &str {
+        &arena[self.start as usize..(self.start + self.len) as usize]
+    }
+
+    /// The same string without one final dot.
+    pub(super) fn strip_dot(self, arena: &str) -> Str {
+        let stripped = self.get(arena).ends_with('.');
+        Str {
+            start: self.start,
+            len: self.len - u32::from(stripped),
+        }
+    }
+
+    /// The same string without its final dots.
+    pub(super) fn trim_dots(self, arena: &str) -> Str {
+        let trimmed = self.get(arena).trim_end_matches('.');
+        Str {
+            start: self.start,
+            len: trimmed.len() as u32,
+        }
+    }
+}
+
+/// A domain-spec and what expanding it needs to know.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Spec {
+    pub(super) text: Str,
+    /// No macros: the spec is its own expansion.
+    pub(super) literal: bool,
+    /// Uses `%{p}`, which needs the client's validated names first.
+    pub(super) uses_p: bool,
+}
+
+impl Spec {
+    fn new(ms: &MacroString<'_>, arena: &mut String) -> Spec {
+        let literal = ms.is_literal();
+        Spec {
+            text: Str::push(arena, ms.as_str()),
+            literal,
+            uses_p: !literal && ms.uses(MacroLetter::ValidatedName),
+        }
+    }
+
+    pub(super) fn macro_string(self, arena: &str) -> MacroString<'_> {
+        MacroString::from_validated(self.text.get(arena))
+    }
+}
+
+/// A mechanism whose strings live in the arena.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Mech {
+    All,
+    Ip4(Ipv4Net),
+    Ip6(Ipv6Net),
+    A(Option<Spec>, DualCidr),
+    Mx(Option<Spec>, DualCidr),
+    Ptr(Option<Spec>),
+    Include(Spec),
+    Exists(Spec),
+}
+
+impl Mech {
+    fn new(mechanism: &Mechanism<'_>, arena: &mut String) -> Mech {
+        let mut spec = |ms: &MacroString<'_>| Spec::new(ms, arena);
+        match mechanism {
+            Mechanism::All => Mech::All,
+            Mechanism::Ip4(net) => Mech::Ip4(*net),
+            Mechanism::Ip6(net) => Mech::Ip6(*net),
+            Mechanism::A { domain, cidr } => Mech::A(domain.as_ref().map(spec), *cidr),
+            Mechanism::Mx { domain, cidr } => Mech::Mx(domain.as_ref().map(spec), *cidr),
+            Mechanism::Ptr(domain) => Mech::Ptr(domain.as_ref().map(spec)),
+            Mechanism::Include(domain) => Mech::Include(spec(domain)),
+            Mechanism::Exists(domain) => Mech::Exists(spec(domain)),
+            // `Mechanism` is non-exhaustive for users only; every variant is handled.
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("every mechanism is compiled"),
+        }
+    }
+
+    /// Counts against the limit of 10 DNS-querying terms.
+    pub(super) fn queries_dns(self) -> bool {
+        !matches!(self, Mech::All | Mech::Ip4(_) | Mech::Ip6(_))
+    }
+}
+
+/// One entry of the compiled-record list: a record header followed by its directives.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Op {
+    /// Starts a record: how many directives follow, and its two modifiers.
+    Record {
+        directives: u32,
+        redirect: Option<Spec>,
+        exp: Option<Spec>,
+    },
+    Directive(Qualifier, Mech),
+}
+
+/// Compiles a record's text; returns the index of its [`Op::Record`] header, or
+/// `None` when it does not parse (the caller parses again for the error, which is rare).
+pub(super) fn compile(bytes: &[u8], ops: &mut Vec<Op>, arena: &mut String) -> Option<u32> {
+    let record = Record::parse_bytes(bytes).ok()?;
+    let header = ops.len();
+    let (mut directives, mut redirect, mut exp) = (0, None, None);
+    ops.push(Op::Record {
+        directives,
+        redirect,
+        exp,
+    });
+    for term in record.terms() {
+        match term {
+            Term::Directive(d) => {
+                ops.push(Op::Directive(d.qualifier, Mech::new(&d.mechanism, arena)));
+                directives += 1;
+            }
+            Term::Modifier(Modifier::Redirect(spec)) => redirect = Some(Spec::new(spec, arena)),
+            Term::Modifier(Modifier::Explanation(spec)) => exp = Some(Spec::new(spec, arena)),
+            Term::Modifier(_) => {}
+        }
+    }
+    ops[header] = Op::Record {
+        directives,
+        redirect,
+        exp,
+    };
+    Some(header as u32)
+}
+
+/// The directive as the record types show it, for outcomes and traces.
+pub(super) fn directive(qualifier: Qualifier, mech: Mech, arena: &str) -> Directive<'_> {
+    let spec = |s: Spec| s.macro_string(arena);
+    let mechanism = match mech {
+        Mech::All => Mechanism::All,
+        Mech::Ip4(net) => Mechanism::Ip4(net),
+        Mech::Ip6(net) => Mechanism::Ip6(net),
+        Mech::A(domain, cidr) => Mechanism::A {
+            domain: domain.map(spec),
+            cidr,
+        },
+        Mech::Mx(domain, cidr) => Mechanism::Mx {
+            domain: domain.map(spec),
+            cidr,
+        },
+        Mech::Ptr(domain) => Mechanism::Ptr(domain.map(spec)),
+        Mech::Include(domain) => Mechanism::Include(spec(domain)),
+        Mech::Exists(domain) => Mechanism::Exists(spec(domain)),
+    };
+    Directive {
+        qualifier,
+        mechanism,
+    }
+}
