@@ -392,9 +392,8 @@ impl Evaluator {
         }
     }
 
-    /// The slot already asked for `name` (any case, final dot ignored).
+    /// The slot already asked for `name` (any case).
     fn find(&self, qtype: QueryType, name: &str) -> Option<Got> {
-        let name = name.strip_suffix('.').unwrap_or(name);
         let i = self
             .slots
             .iter()
@@ -444,7 +443,7 @@ impl Evaluator {
     /// [`need`](Self::need) for a name from outside the arena (DNS data, computed
     /// names); it is copied in only when it is new.
     fn need_outside(&mut self, qtype: QueryType, name: &str) -> Result<Got, Problem> {
-        if let Some(got) = self.find(qtype, name) {
+        if let Some(got) = self.find(qtype, name.strip_suffix('.').unwrap_or(name)) {
             return Ok(got);
         }
         let name = Str::push(&mut self.text, name);
@@ -938,20 +937,22 @@ impl Evaluator {
         };
         // The exchange names, copied into the arena: looking them up needs `&mut self`.
         let mark = self.text.len();
-        let hosts: Vec<Str> = match &self.slots[slot].answer {
+        let mut hosts = Vec::new();
+        match &self.slots[slot].answer {
             Some(Answer::TempFail(reason)) => {
                 return temp_error(target.get(&self.text), QueryType::Mx, reason);
             }
             Some(a) if a.is_void() => return self.void_no_match(),
-            Some(Answer::Records(rs)) => rs
-                .iter()
-                .filter_map(|r| match r {
-                    Rdata::Mx { exchange, .. } => Some(Str::push(&mut self.text, exchange)),
-                    _ => None,
-                })
-                .collect(),
+            Some(Answer::Records(rs)) => {
+                hosts.reserve_exact(rs.len());
+                for r in rs {
+                    if let Rdata::Mx { exchange, .. } = r {
+                        hosts.push(Str::push(&mut self.text, exchange));
+                    }
+                }
+            }
             _ => return TermStep::NoMatch,
-        };
+        }
         let limit = self.config.limits.mx_names;
         if hosts.len() > limit as usize {
             let name = self.owned(target);
