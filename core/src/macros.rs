@@ -38,24 +38,21 @@ impl<'a> MacroString<'a> {
         Ok((MacroString(Cow::Borrowed(text)), &text[tail..]))
     }
 
-    /// Like [`MacroString::parse`] for text from a parsed record's term: the record
-    /// check already admitted printable ASCII without spaces only, so only the macros
-    /// are checked, not every byte again.
-    pub(crate) fn parse_checked(
-        text: &'a str,
-        in_exp_text: bool,
-    ) -> Result<Self, (ParseErrorKind, usize, usize)> {
-        Self::parse_checked_with_tail(text, in_exp_text).map(|(ms, _)| ms)
-    }
-
-    /// [`MacroString::parse_with_tail`] for text from a parsed record's term (see
-    /// [`MacroString::parse_checked`]).
+    /// [`MacroString::parse_with_tail`] for text from a parsed record's term whose
+    /// characters the record parser already found printable ASCII without spaces, so
+    /// only the macros are checked, not every byte again.
     pub(crate) fn parse_checked_with_tail(
         text: &'a str,
         in_exp_text: bool,
     ) -> Result<(Self, &'a str), (ParseErrorKind, usize, usize)> {
         let tail = validate::<true>(text, in_exp_text)?;
         Ok((MacroString(Cow::Borrowed(text)), &text[tail..]))
+    }
+
+    /// Text from a parsed record's term that holds no `%`: printable ASCII without a
+    /// macro is a valid macro-string as it stands, so the record parser skips the walk.
+    pub(crate) fn checked_literal(text: &'a str) -> Self {
+        MacroString(Cow::Borrowed(text))
     }
 
     /// The text as written.
