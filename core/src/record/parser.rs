@@ -319,27 +319,28 @@ fn parse_term<'a>(cx: &TermCx<'a>) -> TermResult<Term<'a>> {
     let word = word_at(cx.record, cx.offset + name_start);
     let stops = zero_lanes(word ^ COLONS) | zero_lanes(word ^ SLASHES) | zero_lanes(word ^ SPACES);
     let len = (stops.trailing_zeros() / 8) as usize;
-    if let Some(known) = Name::from_word(word, len) {
-        return parse_directive(cx, qualifier, Some(known), name_start, name_start + len)
-            .map(Term::Directive);
-    }
-    // `name "="` with `name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." )` makes a
-    // modifier; anything else is a directive, whose name is the alphanumeric run.
-    let mut name_end = name_start;
-    while name_end < b.len() && is(b[name_end], ALNUM) {
-        name_end += 1;
-    }
-    if is(b[0], ALPHA) {
-        let mut end = name_end;
-        while end < b.len() && is(b[end], NAME) {
-            end += 1;
+    let (known, name_end) = match Name::from_word(word, len) {
+        Some(known) => (Some(known), name_start + len),
+        None => {
+            // `name "="` with `name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." )` makes
+            // a modifier; anything else is a directive, whose name is the alphanumeric run.
+            let mut name_end = name_start;
+            while name_end < b.len() && is(b[name_end], ALNUM) {
+                name_end += 1;
+            }
+            if is(b[0], ALPHA) {
+                let mut end = name_end;
+                while end < b.len() && is(b[end], NAME) {
+                    end += 1;
+                }
+                if b.get(end) == Some(&b'=') {
+                    let (name, value) = (&cx.text[..end], &cx.text[end + 1..]);
+                    return parse_modifier(cx, name, value).map(Term::Modifier);
+                }
+            }
+            (Name::from_name(&b[name_start..name_end]), name_end)
         }
-        if b.get(end) == Some(&b'=') {
-            let (name, value) = (&cx.text[..end], &cx.text[end + 1..]);
-            return parse_modifier(cx, name, value).map(Term::Modifier);
-        }
-    }
-    let known = Name::from_name(&b[name_start..name_end]);
+    };
     parse_directive(cx, qualifier, known, name_start, name_end).map(Term::Directive)
 }
 
@@ -578,19 +579,21 @@ fn macro_string<'a>(
 ) -> TermResult<(MacroString<'a>, &'a str)> {
     let at = cx.pos(text);
     let (mut bad, mut percent) = (0, 0);
-    let mut i = 0;
-    while i < text.len() {
-        let w = word_at(cx.record, cx.offset + at + i);
-        // The lanes inside `text`.
-        let inside = match text.len() - i {
-            n @ ..8 => (1u64 << (8 * n)) - 1,
-            _ => u64::MAX,
-        };
+    // `inside` selects the lanes of `w` that belong to `text`.
+    let mut word = |w: u64, inside: u64| {
         // Per lane: the high bit set, or the low seven bits below 0x20 or all ones.
         let low = w & !HIGH;
         bad |= (w | !(low + 0x60 * ONES) | (low + ONES)) & HIGH & inside;
         percent |= zero_lanes(w ^ PERCENTS) & inside;
-        i += 8;
+    };
+    let mut chunks = text.as_bytes().chunks_exact(8);
+    for chunk in &mut chunks {
+        word(load(chunk), u64::MAX);
+    }
+    let rest = chunks.remainder().len();
+    if rest > 0 {
+        let from = cx.offset + at + text.len() - rest;
+        word(word_at(cx.record, from), (1u64 << (8 * rest)) - 1);
     }
     if bad != 0 {
         let first = cx.offset + at + first_bad(text.as_bytes()).unwrap_or(0);
