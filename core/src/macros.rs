@@ -38,18 +38,9 @@ impl<'a> MacroString<'a> {
         Ok((MacroString(Cow::Borrowed(text)), &text[tail..]))
     }
 
-    /// Like [`MacroString::parse`] for text from a parsed record's term: the record
-    /// check already admitted printable ASCII without spaces only, so only the macros
-    /// are checked, not every byte again.
-    pub(crate) fn parse_checked(
-        text: &'a str,
-        in_exp_text: bool,
-    ) -> Result<Self, (ParseErrorKind, usize, usize)> {
-        Self::parse_checked_with_tail(text, in_exp_text).map(|(ms, _)| ms)
-    }
-
-    /// [`MacroString::parse_with_tail`] for text from a parsed record's term (see
-    /// [`MacroString::parse_checked`]).
+    /// [`MacroString::parse_with_tail`] for text from a parsed record's term whose
+    /// characters the record parser already found printable ASCII without spaces, so
+    /// only the macros are checked, not every byte again.
     pub(crate) fn parse_checked_with_tail(
         text: &'a str,
         in_exp_text: bool,
@@ -58,7 +49,9 @@ impl<'a> MacroString<'a> {
         Ok((MacroString(Cow::Borrowed(text)), &text[tail..]))
     }
 
-    /// A macro-string validated before: a domain-spec copied out of a parsed record.
+    /// Text known to be a valid macro-string without walking it again: a domain-spec
+    /// copied out of a parsed record, or record text that holds no `%` (printable ASCII
+    /// without a macro is a valid macro-string as it stands).
     pub(crate) fn from_validated(text: &'a str) -> Self {
         MacroString(Cow::Borrowed(text))
     }

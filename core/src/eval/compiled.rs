@@ -5,7 +5,7 @@
 use ipnet::{Ipv4Net, Ipv6Net};
 
 use crate::macros::{MacroLetter, MacroString};
-use crate::record::{Directive, DualCidr, Mechanism, Modifier, Qualifier, Record, Term};
+use crate::record::{Directive, DualCidr, Mechanism, Modifier, Qualifier, Term, visit_terms_bytes};
 
 /// A string in the evaluation's text arena: record strings, domains, lookup names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,24 +125,27 @@ pub(super) enum Op {
 /// Compiles a record's text; returns the index of its [`Op::Record`] header, or
 /// `None` when it does not parse (the caller parses again for the error, which is rare).
 pub(super) fn compile(bytes: &[u8], ops: &mut Vec<Op>, arena: &mut String) -> Option<u32> {
-    let record = Record::parse_bytes(bytes).ok()?;
-    let header = ops.len();
+    let (header, mark) = (ops.len(), arena.len());
     let (mut directives, mut redirect, mut exp) = (0, None, None);
     ops.push(Op::Record {
         directives,
         redirect,
         exp,
     });
-    for term in record.terms() {
-        match term {
-            Term::Directive(d) => {
-                ops.push(Op::Directive(d.qualifier, Mech::new(&d.mechanism, arena)));
-                directives += 1;
-            }
-            Term::Modifier(Modifier::Redirect(spec)) => redirect = Some(Spec::new(spec, arena)),
-            Term::Modifier(Modifier::Explanation(spec)) => exp = Some(Spec::new(spec, arena)),
-            Term::Modifier(_) => {}
+    let visited = visit_terms_bytes(bytes, |term| match term {
+        Term::Directive(d) => {
+            ops.push(Op::Directive(d.qualifier, Mech::new(&d.mechanism, arena)));
+            directives += 1;
         }
+        Term::Modifier(Modifier::Redirect(spec)) => redirect = Some(Spec::new(&spec, arena)),
+        Term::Modifier(Modifier::Explanation(spec)) => exp = Some(Spec::new(&spec, arena)),
+        Term::Modifier(_) => {}
+    });
+    if visited.is_err() {
+        // Forget what the terms before the error left behind.
+        ops.truncate(header);
+        arena.truncate(mark);
+        return None;
     }
     ops[header] = Op::Record {
         directives,

@@ -20,6 +20,8 @@ pub use self::error::{ParseError, ParseErrorKind};
 pub use self::select::{Selection, is_spf_record, select_record};
 use crate::macros::MacroString;
 
+pub(crate) use self::parser::visit_terms_bytes;
+
 mod error;
 mod parser;
 mod select;
