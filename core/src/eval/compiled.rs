@@ -5,7 +5,9 @@
 use ipnet::{Ipv4Net, Ipv6Net};
 
 use crate::macros::{MacroLetter, MacroString};
-use crate::record::{Directive, DualCidr, Mechanism, Modifier, Qualifier, Term, visit_terms_bytes};
+use crate::record::{
+    Directive, DualCidr, Mechanism, Modifier, ParseError, Qualifier, Term, visit_terms_bytes,
+};
 
 /// A string in the evaluation's text arena: record strings, domains, lookup names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,9 +124,12 @@ pub(super) enum Op {
     Directive(Qualifier, Mech),
 }
 
-/// Compiles a record's text; returns the index of its [`Op::Record`] header, or
-/// `None` when it does not parse (the caller parses again for the error, which is rare).
-pub(super) fn compile(bytes: &[u8], ops: &mut Vec<Op>, arena: &mut String) -> Option<u32> {
+/// Compiles a record's text; returns the index of its [`Op::Record`] header.
+pub(super) fn compile(
+    bytes: &[u8],
+    ops: &mut Vec<Op>,
+    arena: &mut String,
+) -> Result<u32, ParseError> {
     let (header, mark) = (ops.len(), arena.len());
     let (mut directives, mut redirect, mut exp) = (0, None, None);
     ops.push(Op::Record {
@@ -141,18 +146,18 @@ pub(super) fn compile(bytes: &[u8], ops: &mut Vec<Op>, arena: &mut String) -> Op
         Term::Modifier(Modifier::Explanation(spec)) => exp = Some(Spec::new(&spec, arena)),
         Term::Modifier(_) => {}
     });
-    if visited.is_err() {
+    if let Err(error) = visited {
         // Forget what the terms before the error left behind.
         ops.truncate(header);
         arena.truncate(mark);
-        return None;
+        return Err(error);
     }
     ops[header] = Op::Record {
         directives,
         redirect,
         exp,
     };
-    Some(header as u32)
+    Ok(header as u32)
 }
 
 /// The directive as the record types show it, for outcomes and traces.

@@ -38,7 +38,7 @@ use std::sync::Arc;
 use self::compiled::{Mech, Op, Spec, Str, compile, directive};
 use crate::dns::{Answer, Lookup, LookupId, QueryType, Rdata};
 use crate::macros::{self, MacroString, MacroVars, Target};
-use crate::record::{Qualifier, Record, Selection, is_spf_record};
+use crate::record::{ParseError, Qualifier, Record, Selection, is_spf_record};
 
 mod compiled;
 mod outcome;
@@ -66,6 +66,8 @@ struct Slot {
     answer: Option<Answer>,
     /// For TXT answers: the SPF record selected and compiled, once asked for.
     record: Option<Selected>,
+    /// Why the selected record did not compile, until a frame reports it.
+    error: Option<Box<ParseError>>,
 }
 
 /// What a TXT answer holds for SPF, compiled once however often it is used.
@@ -459,7 +461,12 @@ impl Evaluator {
 
     /// What an answered TXT lookup holds for SPF, compiling the record the first time.
     fn select(&mut self, slot: usize) -> Selected {
-        let Slot { answer, record, .. } = &mut self.slots[slot];
+        let Slot {
+            answer,
+            record,
+            error,
+            ..
+        } = &mut self.slots[slot];
         if let Some(selected) = *record {
             return selected;
         }
@@ -473,8 +480,11 @@ impl Evaluator {
                 Selection::Multiple => Selected::Multiple,
                 Selection::One(i) => {
                     match compile(txt_at(answer, i), &mut self.ops, &mut self.text) {
-                        Some(header) => Selected::Record(header),
-                        None => Selected::Invalid,
+                        Ok(header) => Selected::Record(header),
+                        Err(e) => {
+                            *error = Some(Box::new(e));
+                            Selected::Invalid
+                        }
                     }
                 }
             },
@@ -547,14 +557,20 @@ impl Evaluator {
                 Problem::MultipleRecords(self.owned(domain)),
             ),
             Selected::Invalid => {
-                // Parsed again only now, for the error: broken records are rare.
-                let answer = self.answer_at(slot);
-                let Selection::One(i) = select_spf(answer) else {
-                    unreachable!("selected as one record")
+                let error = match self.slots[slot].error.take() {
+                    Some(error) => *error,
+                    // Taken already; a broken record ends the evaluation, so this is
+                    // defensive: parse again for the error.
+                    None => {
+                        let answer = self.answer_at(slot);
+                        let Selection::One(i) = select_spf(answer) else {
+                            unreachable!("selected as one record")
+                        };
+                        Record::parse_bytes(txt_at(answer, i))
+                            .err()
+                            .unwrap_or_else(|| unreachable!("the record did not compile"))
+                    }
                 };
-                let error = Record::parse_bytes(txt_at(answer, i))
-                    .err()
-                    .unwrap_or_else(|| unreachable!("the record did not compile"));
                 let domain = self.owned(domain);
                 (SpfResult::PermError, Problem::Syntax { domain, error })
             }
@@ -1210,6 +1226,7 @@ impl Slot {
             scanned: false,
             answer,
             record: None,
+            error: None,
         }
     }
 }
