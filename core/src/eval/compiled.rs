@@ -160,8 +160,17 @@ pub(super) fn compile(
     Ok(header as u32)
 }
 
-/// The directive as the record types show it, for outcomes and traces.
-pub(super) fn directive(qualifier: Qualifier, mech: Mech, arena: &str) -> Directive<'_> {
+/// The directive's canonical text, for outcomes and traces.
+pub(super) fn directive_text(qualifier: Qualifier, mech: Mech, arena: &str) -> String {
+    use std::fmt::Write as _;
+    // Sized for a typical directive, so writing it does not grow the string piecewise.
+    let mut text = String::with_capacity(64);
+    let _ = write!(text, "{}", directive(qualifier, mech, arena));
+    text
+}
+
+/// The directive as the record types show it.
+fn directive(qualifier: Qualifier, mech: Mech, arena: &str) -> Directive<'_> {
     let spec = |s: Spec| s.macro_string(arena);
     let mechanism = match mech {
         Mech::All => Mechanism::All,

@@ -35,7 +35,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use self::compiled::{Mech, Op, Spec, Str, compile, directive};
+use self::compiled::{Mech, Op, Spec, Str, compile, directive_text};
 use crate::dns::{Answer, Lookup, LookupId, QueryType, Rdata};
 use crate::macros::{self, MacroString, MacroVars, Target};
 use crate::record::{ParseError, Qualifier, Record, Selection, is_spf_record};
@@ -396,10 +396,14 @@ impl Evaluator {
 
     /// The slot already asked for `name` (any case).
     fn find(&self, qtype: QueryType, name: &str) -> Option<Got> {
-        let i = self
-            .slots
-            .iter()
-            .position(|s| s.qtype == qtype && s.name.get(&self.text).eq_ignore_ascii_case(name))?;
+        let i = self.slots.iter().position(|s| {
+            let asked = s.name.get(&self.text);
+            // Names mostly come back in the case they were first asked in: compare
+            // bytes first, fold case only when that fails.
+            s.qtype == qtype
+                && asked.len() == name.len()
+                && (asked == name || asked.eq_ignore_ascii_case(name))
+        })?;
         Some(match self.slots[i].answer {
             Some(_) => Got::Ready(i),
             None => Got::Waiting,
@@ -737,7 +741,7 @@ impl Evaluator {
         if self.config.trace {
             self.trace.push(TraceEvent::Term {
                 domain: domain.get(&self.text).to_owned(),
-                term: directive(qualifier, mech, &self.text).to_string(),
+                term: directive_text(qualifier, mech, &self.text),
                 matched,
                 depth,
             });
@@ -790,7 +794,7 @@ impl Evaluator {
             };
             let verdict = Verdict {
                 result,
-                mechanism: matched.map(|(q, m)| directive(q, m, &self.text).to_string()),
+                mechanism: matched.map(|(q, m)| directive_text(q, m, &self.text)),
                 domain: self.owned(frame.domain),
                 problem,
             };
@@ -1366,10 +1370,11 @@ fn is_same_or_subdomain(name: &str, domain: &str) -> bool {
 /// labels of 1–63 octets, at most 253 octets.
 fn is_valid_domain(domain: &str) -> bool {
     let d = domain.strip_suffix('.').unwrap_or(domain);
-    is_queryable_name(d)
+    // The character check implies ASCII, so the label walk needs no more than dots.
+    d.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         && d.contains('.')
-        && d.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && is_queryable_name(d)
 }
 
 /// A name DNS can carry and [`Lookup::name`] promises: ASCII, 1–63-octet labels, at

@@ -12,7 +12,7 @@
 //! ```
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use ipnet::{Ipv4Net, Ipv6Net};
 
@@ -211,7 +211,7 @@ pub struct Directive<'a> {
 impl fmt::Display for Directive<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.qualifier != Qualifier::Pass {
-            write!(f, "{}", self.qualifier.as_char())?;
+            f.write_char(self.qualifier.as_char())?;
         }
         self.mechanism.fmt(f)
     }
@@ -323,20 +323,26 @@ impl Mechanism<'_> {
     }
 }
 
+/// `:domain-spec`, without the formatting machinery: outcomes show a mechanism each.
+fn write_domain(f: &mut fmt::Formatter<'_>, spec: &MacroString<'_>) -> fmt::Result {
+    f.write_char(':')?;
+    f.write_str(spec.as_str())
+}
+
 impl fmt::Display for Mechanism<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())?;
         match self {
             Mechanism::All => Ok(()),
-            Mechanism::Include(d) | Mechanism::Exists(d) => write!(f, ":{d}"),
+            Mechanism::Include(d) | Mechanism::Exists(d) => write_domain(f, d),
             Mechanism::A { domain, cidr } | Mechanism::Mx { domain, cidr } => {
                 if let Some(d) = domain {
-                    write!(f, ":{d}")?;
+                    write_domain(f, d)?;
                 }
                 cidr.fmt(f)
             }
             Mechanism::Ptr(d) => match d {
-                Some(d) => write!(f, ":{d}"),
+                Some(d) => write_domain(f, d),
                 None => Ok(()),
             },
             Mechanism::Ip4(n) => {
