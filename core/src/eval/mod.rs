@@ -359,12 +359,14 @@ impl Evaluator {
         loop {
             match self.poll() {
                 Step::Done(_) => break,
-                Step::Lookups(batch) => {
-                    for lookup in batch {
+                Step::Lookups(mut batch) => {
+                    for lookup in batch.drain(..) {
                         let answer = resolve(&lookup);
                         // Ids come straight from this batch, so answering cannot fail.
                         let _ = self.answer(lookup.id, answer);
                     }
+                    // The next batch reuses this one's allocation.
+                    self.fresh = batch;
                 }
                 Step::Pending => unreachable!("every handed-out lookup was answered"),
             }
