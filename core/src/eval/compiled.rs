@@ -115,13 +115,24 @@ impl Mech {
 /// One entry of the compiled-record list: a record header followed by its directives.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Op {
-    /// Starts a record: how many directives follow, and its two modifiers.
-    Record {
-        directives: u32,
-        redirect: Option<Spec>,
-        exp: Option<Spec>,
-    },
+    Record(Header),
     Directive(Qualifier, Mech),
+}
+
+/// What starts a compiled record: how many directives follow, and its two modifiers.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Header {
+    pub(super) directives: u32,
+    pub(super) redirect: Option<Spec>,
+    pub(super) exp: Option<Spec>,
+}
+
+/// The header of the record compiled at `at`.
+pub(super) fn header(ops: &[Op], at: u32) -> Header {
+    match ops[at as usize] {
+        Op::Record(header) => header,
+        Op::Directive(..) => unreachable!("records are referred to by their header"),
+    }
 }
 
 /// Compiles a record's text; returns the index of its [`Op::Record`] header.
@@ -130,34 +141,26 @@ pub(super) fn compile(
     ops: &mut Vec<Op>,
     arena: &mut String,
 ) -> Result<u32, ParseError> {
-    let (header, mark) = (ops.len(), arena.len());
-    let (mut directives, mut redirect, mut exp) = (0, None, None);
-    ops.push(Op::Record {
-        directives,
-        redirect,
-        exp,
-    });
+    let (at, mark) = (ops.len(), arena.len());
+    let mut header = Header::default();
+    ops.push(Op::Record(header));
     let visited = visit_terms_bytes(bytes, |term| match term {
         Term::Directive(d) => {
             ops.push(Op::Directive(d.qualifier, Mech::new(&d.mechanism, arena)));
-            directives += 1;
+            header.directives += 1;
         }
-        Term::Modifier(Modifier::Redirect(spec)) => redirect = Some(Spec::new(&spec, arena)),
-        Term::Modifier(Modifier::Explanation(spec)) => exp = Some(Spec::new(&spec, arena)),
+        Term::Modifier(Modifier::Redirect(spec)) => header.redirect = Some(Spec::new(&spec, arena)),
+        Term::Modifier(Modifier::Explanation(spec)) => header.exp = Some(Spec::new(&spec, arena)),
         Term::Modifier(_) => {}
     });
     if let Err(error) = visited {
         // Forget what the terms before the error left behind.
-        ops.truncate(header);
+        ops.truncate(at);
         arena.truncate(mark);
         return Err(error);
     }
-    ops[header] = Op::Record {
-        directives,
-        redirect,
-        exp,
-    };
-    Ok(header as u32)
+    ops[at] = Op::Record(header);
+    Ok(at as u32)
 }
 
 /// The directive's canonical text, for outcomes and traces.

@@ -35,7 +35,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use self::compiled::{Mech, Op, Spec, Str, compile, directive_text};
+use self::compiled::{Header, Mech, Op, Spec, Str, compile, directive_text};
 use crate::dns::{Answer, Lookup, LookupId, QueryType, Rdata};
 use crate::macros::{self, MacroString, MacroVars, Target};
 use crate::record::{ParseError, Qualifier, Record, Selection, is_spf_record};
@@ -610,14 +610,11 @@ impl Evaluator {
     /// Asks early for the records of a record's `include`/`redirect` targets that need
     /// no DNS data to name, within half the query cap.
     fn prefetch(&mut self, header: u32, domain: Str) {
-        let Op::Record {
+        let Header {
             directives,
             redirect,
             ..
-        } = self.ops[header as usize]
-        else {
-            unreachable!("a record header")
-        };
+        } = compiled::header(&self.ops, header);
         for i in 1..=directives + 1 {
             let spec = match self.ops.get((header + i) as usize) {
                 Some(Op::Directive(_, Mech::Include(spec))) if i <= directives => *spec,
@@ -664,14 +661,11 @@ impl Evaluator {
         let header = frame.record.unwrap_or_else(|| unreachable!());
         let (domain, depth) = (frame.domain, frame.depth);
         let first_visit = frame.next == 0 && !frame.counted;
-        let Op::Record {
+        let Header {
             directives,
             redirect,
             ..
-        } = self.ops[header as usize]
-        else {
-            unreachable!("a record header")
-        };
+        } = compiled::header(&self.ops, header);
         if first_visit && self.config.prefetch {
             self.prefetch(header, domain);
         }
@@ -1122,10 +1116,7 @@ impl Evaluator {
 
     /// After a top-level `fail`: fetch the record's `exp=` text, or use the default.
     fn start_explanation(&mut self, header: u32, domain: Str, verdict: Verdict) {
-        let Op::Record { exp, .. } = self.ops[header as usize] else {
-            unreachable!("a record header")
-        };
-        match exp {
+        match compiled::header(&self.ops, header).exp {
             Some(spec) => {
                 self.explaining = Some(Box::new(Explaining {
                     verdict,
