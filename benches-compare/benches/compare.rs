@@ -51,6 +51,15 @@ fn evaluate(c: &mut Criterion) {
         })
     });
 
+    let mut ev = spfgate_run::evaluator(&config);
+    group.bench_function("spfgate-restarted", |b| {
+        b.iter(|| {
+            for s in &scenarios {
+                black_box(spfgate_run::evaluate_restarted(s, &mut ev));
+            }
+        })
+    });
+
     let zones: Vec<_> = scenarios.iter().map(mail_auth_run::Zone::new).collect();
     let authenticator = mail_auth_run::authenticator();
     group.bench_function("mail-auth", |b| {

@@ -246,6 +246,34 @@ fn misuse_is_an_error_and_done_stays_done() {
     }
 }
 
+/// A restarted evaluator starts clean even mid-evaluation, and refuses answers meant
+/// for the lookups of the evaluation before.
+#[test]
+fn restart_forgets_the_previous_evaluation() {
+    let mut ev = Evaluator::new(request("192.0.2.1".parse().unwrap()), Config::default());
+    let Step::Lookups(old) = ev.poll() else {
+        panic!("the first poll asks for the record")
+    };
+    ev.restart(&request("198.51.100.7".parse().unwrap()));
+    let Step::Lookups(new) = ev.poll() else {
+        panic!("the restarted evaluation asks for the record again")
+    };
+    assert_ne!(old[0].id, new[0].id, "ids keep counting across restarts");
+    assert_eq!(
+        ev.answer(old[0].id, Answer::NxDomain),
+        Err(spfgate::dns::AnswerError::UnknownId(old[0].id))
+    );
+    let record = Answer::Records(vec![Rdata::Txt(
+        b"v=spf1 ip4:198.51.100.0/24 -all".to_vec(),
+    )]);
+    ev.answer(new[0].id, record).unwrap();
+    let Step::Done(outcome) = ev.poll() else {
+        panic!("one answer decides")
+    };
+    assert_eq!(outcome.result, SpfResult::Pass);
+    assert_eq!((outcome.queries, outcome.round_trips), (1, 1));
+}
+
 /// Evaluations and decisions can move between threads (a milter's thread pool, a
 /// resolver callback thread), so the C and JS bindings can hand them out as handles.
 #[test]

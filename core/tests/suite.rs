@@ -70,8 +70,14 @@ enum Transport {
     Wire,
 }
 
-fn evaluate(zone: &Zone, request: Request, config: &Config, transport: Transport) -> Outcome {
-    let mut ev = Evaluator::new(request, config.clone());
+/// Whether each case gets a new evaluator or one evaluator is restarted for every case.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lifetime {
+    Fresh,
+    Restarted,
+}
+
+fn evaluate(ev: &mut Evaluator, zone: &Zone, transport: Transport) -> Outcome {
     loop {
         let batch = match ev.poll() {
             Step::Done(outcome) => return outcome.clone(),
@@ -95,13 +101,29 @@ fn evaluate(zone: &Zone, request: Request, config: &Config, transport: Transport
 }
 
 /// Runs one case; `Err` describes a failure.
-fn run_case(zone: &Zone, case: &Case, config: &Config, transport: Transport) -> Result<(), String> {
+fn run_case(
+    zone: &Zone,
+    case: &Case,
+    config: &Config,
+    transport: Transport,
+    kept: &mut Option<Evaluator>,
+) -> Result<(), String> {
     let ip = case
         .ip
         .parse()
         .map_err(|e| format!("bad host {}: {e}", case.ip))?;
     let request = Request::new(ip, &case.mail_from, &case.helo);
-    let outcome = evaluate(zone, request, config, transport);
+    let outcome = match kept {
+        Some(ev) => {
+            ev.restart(&request);
+            evaluate(ev, zone, transport)
+        }
+        None => evaluate(
+            &mut Evaluator::new(request, config.clone()),
+            zone,
+            transport,
+        ),
+    };
     let got = outcome.result.as_str();
     if !case.results.iter().any(|r| r == got) {
         return Err(format!(
@@ -126,15 +148,21 @@ fn run_suite(
     excluded: &[&str],
     config: &Config,
     transport: Transport,
+    lifetime: Lifetime,
 ) -> (usize, Vec<String>) {
     let mut passed = 0;
     let mut failures = Vec::new();
+    // One evaluator for the whole file, first used on a request no case makes.
+    let mut kept = (lifetime == Lifetime::Restarted).then(|| {
+        let warm_up = Request::new([192, 0, 2, 1].into(), "a@unused.example", "unused.example");
+        Evaluator::new(warm_up, config.clone())
+    });
     for (zone, cases) in load(file) {
         for case in cases {
             if excluded.contains(&case.name.as_str()) {
                 continue;
             }
-            match run_case(&zone, &case, config, transport) {
+            match run_case(&zone, &case, config, transport, &mut kept) {
                 Ok(()) => passed += 1,
                 Err(why) => failures.push(format!("{} / {}: {why}", case.scenario, case.name)),
             }
@@ -154,44 +182,66 @@ fn suite_config() -> Config {
 /// satisfies both files as published.
 const RFC4408_SUPERSEDED: &[&str] = &[];
 
+/// One pass over a suite file.
+struct Run {
+    label: &'static str,
+    file: &'static str,
+    excluded: &'static [&'static str],
+    config: Config,
+    transport: Transport,
+    lifetime: Lifetime,
+}
+
 fn main() {
     let no_prefetch = Config {
         prefetch: false,
         ..suite_config()
     };
-    let runs: [(&str, &str, &[&str], Config, Transport); 4] = [
-        (
-            "rfc7208",
-            "rfc7208-tests.yml",
-            &[],
-            suite_config(),
-            Transport::Typed,
-        ),
-        (
+    use Lifetime::{Fresh, Restarted};
+    use Transport::{Typed, Wire};
+    let rfc7208 = |label, config, transport, lifetime| Run {
+        label,
+        file: "rfc7208-tests.yml",
+        excluded: &[],
+        config,
+        transport,
+        lifetime,
+    };
+    let runs = [
+        rfc7208("rfc7208", suite_config(), Typed, Fresh),
+        rfc7208(
             "rfc7208 over DNS wire messages",
-            "rfc7208-tests.yml",
-            &[],
             suite_config(),
-            Transport::Wire,
+            Wire,
+            Fresh,
         ),
-        (
-            "rfc7208 without prefetch",
-            "rfc7208-tests.yml",
-            &[],
-            no_prefetch,
-            Transport::Typed,
-        ),
-        (
-            "rfc4408",
-            "rfc4408-tests.yml",
-            RFC4408_SUPERSEDED,
+        rfc7208("rfc7208 without prefetch", no_prefetch, Typed, Fresh),
+        rfc7208(
+            "rfc7208 with one evaluator restarted for every test",
             suite_config(),
-            Transport::Typed,
+            Typed,
+            Restarted,
         ),
+        Run {
+            label: "rfc4408",
+            file: "rfc4408-tests.yml",
+            excluded: RFC4408_SUPERSEDED,
+            config: suite_config(),
+            transport: Typed,
+            lifetime: Fresh,
+        },
     ];
     let mut total_failed = 0;
-    for (label, file, excluded, config, transport) in runs {
-        let (passed, failures) = run_suite(file, excluded, &config, transport);
+    for run in runs {
+        let Run {
+            label,
+            file,
+            excluded,
+            config,
+            transport,
+            lifetime,
+        } = run;
+        let (passed, failures) = run_suite(file, excluded, &config, transport, lifetime);
         for f in &failures {
             eprintln!("FAIL {label}: {f}");
         }

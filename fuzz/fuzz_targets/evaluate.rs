@@ -247,6 +247,21 @@ fuzz_target!(|input: Input| {
 
     let reference = Evaluator::new(request.clone(), config.clone()).run_with(|l| zone.resolve(l));
     check_outcome(&reference, &limits, default_explanation.as_deref());
+    // An evaluator restarted after another evaluation (here of the null sender) carries
+    // nothing over.
+    let null_sender = Request {
+        mail_from: String::new(),
+        ..request.clone()
+    };
+    let mut reused = Evaluator::new(null_sender, config.clone());
+    reused.drive_with(|l| zone.resolve(l));
+    reused.restart(&request);
+    let restarted = reused.drive_with(|l| zone.resolve(l));
+    assert_eq!(
+        essentials(restarted),
+        essentials(&reference),
+        "a restarted evaluator differs from a new one"
+    );
     let untraced = Config {
         trace: !config.trace,
         ..config.clone()

@@ -3,7 +3,8 @@
 //! how many suite results agree with the suite's expectations.
 //!
 //! `count WORKLOAD LIBRARY N` with WORKLOAD `short`, `corpus`, `suite` or `agree` and
-//! LIBRARY `spfgate`, `mail-auth` or `viaspf`.
+//! LIBRARY `spfgate`, `spfgate-restarted` (one evaluator restarted for every scenario;
+//! parsing as `spfgate`), `mail-auth` or `viaspf`.
 
 use std::hint::black_box;
 
@@ -12,11 +13,13 @@ use spfgate_benches_compare::{SHORT, corpus, mail_auth_run, spfgate_run, suite, 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, workload, library, n] = &args[..] else {
-        panic!("usage: count short|corpus|suite|agree spfgate|mail-auth|viaspf N");
+        panic!(
+            "usage: count short|corpus|suite|agree spfgate|spfgate-restarted|mail-auth|viaspf N"
+        );
     };
     let n: usize = n.parse().expect("N");
     let parse: fn(&str) -> bool = match library.as_str() {
-        "spfgate" => spfgate_run::parse,
+        "spfgate" | "spfgate-restarted" => spfgate_run::parse,
         "mail-auth" => mail_auth_run::parse,
         "viaspf" => viaspf_run::parse,
         other => panic!("unknown library {other}"),
@@ -40,12 +43,14 @@ fn main() {
             let zones: Vec<_> = scenarios.iter().map(mail_auth_run::Zone::new).collect();
             let authenticator = mail_auth_run::authenticator();
             let (spfgate_config, viaspf_config) = (spfgate_run::config(), viaspf_run::config());
+            let mut kept = spfgate_run::evaluator(&spfgate_config);
             let mut agree = 0;
             for _ in 0..n {
                 agree = 0;
                 for (s, zone) in scenarios.iter().zip(&zones) {
                     let result = match library.as_str() {
                         "spfgate" => spfgate_run::evaluate(s, &spfgate_config),
+                        "spfgate-restarted" => spfgate_run::evaluate_restarted(s, &mut kept),
                         "mail-auth" => mail_auth_run::evaluate(s, zone, &authenticator),
                         _ => viaspf_run::evaluate(s, &viaspf_config),
                     };

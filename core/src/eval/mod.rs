@@ -163,6 +163,9 @@ pub struct Evaluator {
     /// The compiled records, see [`Op`].
     ops: Vec<Op>,
     slots: Vec<Slot>,
+    /// The id of `slots[0]`: ids keep counting across [`restart`](Evaluator::restart)s,
+    /// so an answer meant for an earlier evaluation is never taken for a new lookup.
+    first_id: u32,
     fresh: Vec<Lookup>,
     frames: Vec<Frame>,
     /// Boxed: rare, and the evaluator moves by value.
@@ -188,51 +191,80 @@ impl std::fmt::Debug for Evaluator {
     }
 }
 
-/// `local-part@domain` for the identity checked, and the index of its `@`; the MAIL
-/// FROM string itself when it already has that form (the usual case, no copy).
-fn sender_of(mail_from: String, identity: Identity, helo: &str) -> (String, usize) {
-    let from = mail_from.trim();
+/// The local part and domain of the sender checked (RFC 7208 §4.3, §2.3), and whether
+/// the MAIL FROM string is already exactly `local@domain` (the usual case: no copy).
+fn sender_parts<'a>(
+    mail_from: &'a str,
+    identity: Identity,
+    helo: &'a str,
+) -> (&'a str, &'a str, bool) {
+    // Byte scans: `@`, `.`, `<` and `>` are ASCII, so their indices are character
+    // boundaries; Unicode trimming runs only when an end is not plain ASCII text.
+    let unusual = |b: &u8| b.is_ascii_whitespace() || !b.is_ascii();
+    let bytes = mail_from.as_bytes();
+    let from = if bytes.first().is_some_and(unusual) || bytes.last().is_some_and(unusual) {
+        mail_from.trim()
+    } else {
+        mail_from
+    };
     let from = from
         .strip_prefix('<')
         .and_then(|f| f.strip_suffix('>'))
         .unwrap_or(from);
-    let (local, domain) = match (identity, from.rsplit_once('@')) {
+    let at = from.bytes().rposition(|b| b == b'@');
+    match (identity, at.map(|at| (&from[..at], &from[at + 1..]))) {
         (Identity::MailFrom, Some((local, domain))) => {
-            let trimmed = domain.trim_end_matches('.');
-            if !local.is_empty() && trimmed.len() == domain.len() && from.len() == mail_from.len() {
-                let at = local.len();
-                return (mail_from, at);
+            let trimmed = trim_dots(domain);
+            if local.is_empty() {
+                return ("postmaster", trimmed, false);
             }
-            let local = if local.is_empty() {
-                "postmaster"
-            } else {
-                local
-            };
-            (local, trimmed)
+            let as_is = trimmed.len() == domain.len() && from.len() == mail_from.len();
+            (local, trimmed, as_is)
         }
         // A MAIL FROM without `@` names only a domain (RFC 7208 §4.3).
-        (Identity::MailFrom, None) if !from.is_empty() => {
-            ("postmaster", from.trim_end_matches('.'))
-        }
-        _ => ("postmaster", helo),
-    };
-    let mut sender = String::with_capacity(local.len() + 1 + domain.len());
-    sender.push_str(local);
-    sender.push('@');
-    sender.push_str(domain);
-    (sender, local.len())
+        (Identity::MailFrom, None) if !from.is_empty() => ("postmaster", trim_dots(from), false),
+        _ => ("postmaster", helo, false),
+    }
+}
+
+/// `name` without its final dots.
+fn trim_dots(name: &str) -> &str {
+    let kept = name.bytes().rposition(|b| b != b'.').map_or(0, |i| i + 1);
+    &name[..kept]
+}
+
+/// Writes `local@domain` into `out`; returns the index of the `@`.
+fn write_sender(out: &mut String, local: &str, domain: &str) -> usize {
+    out.clear();
+    out.reserve(local.len() + 1 + domain.len());
+    out.push_str(local);
+    out.push('@');
+    out.push_str(domain);
+    local.len()
+}
+
+/// The client address checked: IPv4-mapped IPv6 addresses are IPv4 (RFC 7208 §5).
+fn client_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
 }
 
 impl Evaluator {
     /// Starts an evaluation. Nothing happens until the first [`poll`](Self::poll).
     pub fn new(request: Request, config: Config) -> Self {
-        let ip = match request.ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(request.ip, IpAddr::V4),
-            v4 => v4,
-        };
         let mut helo = request.helo;
-        helo.truncate(helo.trim_end_matches('.').len());
-        let (sender, at) = sender_of(request.mail_from, request.identity, &helo);
+        helo.truncate(trim_dots(&helo).len());
+        let (local, domain, as_is) = sender_parts(&request.mail_from, request.identity, &helo);
+        let (sender, at) = if as_is {
+            let at = local.len();
+            (request.mail_from, at)
+        } else {
+            let mut sender = String::new();
+            let at = write_sender(&mut sender, local, domain);
+            (sender, at)
+        };
         let receiver = if request.receiver.is_empty() {
             Cow::Borrowed("unknown")
         } else {
@@ -240,7 +272,7 @@ impl Evaluator {
         };
         let mut ev = Evaluator {
             config,
-            ip,
+            ip: client_ip(request.ip),
             sender,
             at,
             helo,
@@ -249,6 +281,7 @@ impl Evaluator {
             text: String::new(),
             ops: Vec::new(),
             slots: Vec::new(),
+            first_id: 0,
             fresh: Vec::new(),
             frames: Vec::new(),
             explaining: None,
@@ -260,21 +293,83 @@ impl Evaluator {
             round_trips: 0,
             trace: Vec::new(),
         };
-        let sender_domain = &ev.sender[ev.at + 1..];
+        ev.begin();
+        ev
+    }
+
+    /// Starts another evaluation with the same configuration, keeping this evaluator's
+    /// buffers: for a server that checks message after message, or a C or JavaScript
+    /// handle kept across messages. Lookups of the previous evaluation are forgotten;
+    /// answering them is [`AnswerError::UnknownId`], since new lookups get new ids.
+    ///
+    /// ```
+    /// use spfgate::dns::{Answer, Rdata};
+    /// use spfgate::eval::{Config, Evaluator, Request, SpfResult};
+    ///
+    /// let zone = |_: &spfgate::dns::Lookup| {
+    ///     Answer::Records(vec![Rdata::Txt(b"v=spf1 ip4:192.0.2.0/24 -all".to_vec())])
+    /// };
+    /// let first = Request::new("192.0.2.10".parse().unwrap(), "a@example.com", "mx.example.com");
+    /// let mut ev = Evaluator::new(first, Config::default());
+    /// assert_eq!(ev.drive_with(zone).result, SpfResult::Pass);
+    ///
+    /// let second = Request::new("198.51.100.1".parse().unwrap(), "b@example.com", "mx.example.net");
+    /// ev.restart(&second);
+    /// assert_eq!(ev.drive_with(zone).result, SpfResult::Fail);
+    /// ```
+    pub fn restart(&mut self, request: &Request) {
+        self.first_id = self.first_id.wrapping_add(self.slots.len() as u32);
+        self.text.clear();
+        self.ops.clear();
+        self.slots.clear();
+        self.fresh.clear();
+        self.frames.clear();
+        self.explaining = None;
+        self.outcome = None;
+        self.validated = None;
+        self.dns_terms = 0;
+        self.void_lookups = 0;
+        self.queries = 0;
+        self.round_trips = 0;
+        self.trace.clear();
+        self.ip = client_ip(request.ip);
+        self.now = request.now;
+        self.helo.clear();
+        self.helo.push_str(trim_dots(&request.helo));
+        let (local, domain, _) = sender_parts(&request.mail_from, request.identity, &self.helo);
+        self.at = write_sender(&mut self.sender, local, domain);
+        self.receiver = match (
+            std::mem::take(&mut self.receiver),
+            request.receiver.as_str(),
+        ) {
+            (_, "") => Cow::Borrowed("unknown"),
+            (Cow::Owned(mut kept), receiver) => {
+                kept.clear();
+                kept.push_str(receiver);
+                Cow::Owned(kept)
+            }
+            (Cow::Borrowed(_), receiver) => Cow::Owned(receiver.to_owned()),
+        };
+        self.begin();
+    }
+
+    /// Opens the frame of the sender's domain, or ends at once when that domain is
+    /// not checkable.
+    fn begin(&mut self) {
+        let sender_domain = &self.sender[self.at + 1..];
         if is_valid_domain(sender_domain) {
             // Room for the strings of a typical evaluation, so the arena rarely grows.
-            ev.text.reserve(256);
-            let domain = Str::push(&mut ev.text, sender_domain);
-            ev.frames.push(Frame::new(domain, FrameKind::Top, 0));
+            self.text.reserve(256);
+            let domain = Str::push(&mut self.text, sender_domain);
+            self.frames.push(Frame::new(domain, FrameKind::Top, 0));
         } else {
             let sender_domain = sender_domain.to_owned();
             let problem = Problem::InvalidDomain(sender_domain.clone());
-            ev.finish(
+            self.finish(
                 Verdict::error(SpfResult::None, sender_domain, problem),
                 None,
             );
         }
-        ev
     }
 
     fn sender_domain(&self) -> &str {
@@ -294,7 +389,8 @@ impl Evaluator {
         }
         self.round_trips += 1;
         for lookup in &self.fresh {
-            self.slots[lookup.id.0 as usize].sent = true;
+            let slot = lookup.id.0.wrapping_sub(self.first_id) as usize;
+            self.slots[slot].sent = true;
         }
         self.queries += self.fresh.len() as u32;
         Step::Lookups(std::mem::take(&mut self.fresh))
@@ -307,7 +403,7 @@ impl Evaluator {
     pub fn answer(&mut self, id: LookupId, answer: Answer) -> Result<(), AnswerError> {
         let slot = self
             .slots
-            .get_mut(id.0 as usize)
+            .get_mut(id.0.wrapping_sub(self.first_id) as usize)
             .filter(|s| s.sent)
             .ok_or(AnswerError::UnknownId(id))?;
         if slot.answer.is_some() {
@@ -340,7 +436,10 @@ impl Evaluator {
 
     /// The lookup handed out under `id`, if any.
     pub fn lookup(&self, id: LookupId) -> Option<Lookup> {
-        let slot = self.slots.get(id.0 as usize).filter(|s| s.sent)?;
+        let slot = self
+            .slots
+            .get(id.0.wrapping_sub(self.first_id) as usize)
+            .filter(|s| s.sent)?;
         Some(Lookup {
             id,
             name: slot.name.get(&self.text).to_ascii_lowercase(),
@@ -355,7 +454,14 @@ impl Evaluator {
 
     /// Drives the evaluation to the end with a synchronous resolver; convenient for
     /// tests and in-process zones. Callers with real I/O use `poll`/`answer`.
-    pub fn run_with(mut self, mut resolve: impl FnMut(&Lookup) -> Answer) -> Outcome {
+    pub fn run_with(mut self, resolve: impl FnMut(&Lookup) -> Answer) -> Outcome {
+        self.drive_with(resolve);
+        self.outcome.take().unwrap_or_else(|| unreachable!())
+    }
+
+    /// [`run_with`](Self::run_with) keeping the evaluator, to
+    /// [`restart`](Self::restart) it afterwards.
+    pub fn drive_with(&mut self, mut resolve: impl FnMut(&Lookup) -> Answer) -> &Outcome {
         loop {
             match self.poll() {
                 Step::Done(_) => break,
@@ -371,7 +477,7 @@ impl Evaluator {
                 Step::Pending => unreachable!("every handed-out lookup was answered"),
             }
         }
-        self.outcome.take().unwrap_or_else(|| unreachable!())
+        self.outcome.as_ref().unwrap_or_else(|| unreachable!())
     }
 
     // ----- driving -------------------------------------------------------------
@@ -419,12 +525,13 @@ impl Evaluator {
         if let Some(got) = self.find(qtype, name.get(&self.text)) {
             return Ok(got);
         }
-        let id = LookupId(self.slots.len() as u32);
+        let index = self.slots.len();
+        let id = LookupId(self.first_id.wrapping_add(index as u32));
         let text = name.get(&self.text);
         if !is_queryable_name(text) {
             self.slots
                 .push(Slot::new(name, qtype, prefetch, Some(Answer::NxDomain)));
-            return Ok(Got::Ready(id.0 as usize));
+            return Ok(Got::Ready(index));
         }
         if self.slots.len() as u32 >= self.config.limits.max_queries {
             return Err(Problem::QueryCap(self.config.limits.max_queries));
@@ -1362,12 +1469,29 @@ fn is_same_or_subdomain(name: &str, domain: &str) -> bool {
 /// A checkable domain (RFC 7208 §4.3): ASCII letters, digits, `-` and `_`, at least two
 /// labels of 1–63 octets, at most 253 octets.
 fn is_valid_domain(domain: &str) -> bool {
-    let d = domain.strip_suffix('.').unwrap_or(domain);
-    // The character check implies ASCII, so the label walk needs no more than dots.
-    d.bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        && d.contains('.')
-        && is_queryable_name(d)
+    let d = domain.strip_suffix('.').unwrap_or(domain).as_bytes();
+    if d.is_empty() || d.len() > 253 {
+        return false;
+    }
+    // One pass: the character set, the label lengths and the dot count.
+    let (mut label, mut dots) = (0, 0);
+    for &c in d {
+        if c == b'.' {
+            if label == 0 {
+                return false;
+            }
+            label = 0;
+            dots += 1;
+        } else if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
+            label += 1;
+            if label > 63 {
+                return false;
+            }
+        } else {
+            return false;
+        }
+    }
+    label > 0 && dots > 0
 }
 
 /// A name DNS can carry and [`Lookup::name`] promises: ASCII, 1–63-octet labels, at
