@@ -1,48 +1,12 @@
 //! `spfgate decide` and `spfgate whitelist` run as a user would, against
 //! `examples/policy.json` and `examples/zone.yaml`.
-//!
-//! Until `main.rs` dispatches these subcommands (it is checked by asking
-//! `spfgate decide --help`), every test here says loudly that it was skipped
-//! and passes.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use serde_json::Value;
 
-fn examples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
-}
-
-fn spfgate(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_spfgate"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the spfgate binary starts");
-    if let Some(mut pipe) = child.stdin.take() {
-        pipe.write_all(stdin.unwrap_or_default().as_bytes())
-            .expect("stdin accepts the input");
-    }
-    child.wait_with_output().expect("spfgate finishes")
-}
-
-/// Whether `main.rs` dispatches `decide` and `whitelist`; warns when not.
-fn wired() -> bool {
-    let help = spfgate(&["decide", "--help"], None);
-    let ok = help.status.success() && String::from_utf8_lossy(&help.stdout).contains("--policy");
-    if !ok {
-        let _ = writeln!(
-            std::io::stderr(),
-            "!!! SKIPPED {}: `spfgate decide` is not dispatched by main.rs yet",
-            std::thread::current().name().unwrap_or("policy_cli test"),
-        );
-    }
-    ok
-}
+mod common;
+use common::{examples, spfgate};
 
 fn decide_json(ip: &str, from: &str) -> (Value, Output) {
     let policy = examples().join("policy.json");
@@ -77,9 +41,6 @@ fn decide_json(ip: &str, from: &str) -> (Value, Output) {
 
 #[test]
 fn decide_prints_every_action_and_exits_0() {
-    if !wired() {
-        return;
-    }
     for (ip, from, action, code) in [
         ("192.0.2.1", "alice@acme.example", "accept", 250),
         ("203.0.113.5", "billing@initech.example", "accept", 250),
@@ -101,9 +62,6 @@ fn decide_prints_every_action_and_exits_0() {
 
 #[test]
 fn decide_fail_carries_spf_details() {
-    if !wired() {
-        return;
-    }
     let (v, _) = decide_json("192.0.2.5", "billing@initech.example");
     assert_eq!(v["smtp"]["enhanced"], "5.7.23");
     assert_eq!(v["account"], "initech");
@@ -114,9 +72,6 @@ fn decide_fail_carries_spf_details() {
 
 #[test]
 fn decide_text_output_and_bad_policy_exit_2() {
-    if !wired() {
-        return;
-    }
     let policy = examples().join("policy.json");
     let out = spfgate(
         &[
@@ -154,14 +109,11 @@ fn decide_text_output_and_bad_policy_exit_2() {
 
 #[test]
 fn whitelist_reads_stdin_and_exits_1_on_errors() {
-    if !wired() {
-        return;
-    }
-    let out = spfgate(&["whitelist"], Some("198.51.100.0/24\n2001:db8::/32"));
+    let out = spfgate(&["whitelist"], Some(b"198.51.100.0/24\n2001:db8::/32"));
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("ok: 2 entries"), "{text}");
-    let out = spfgate(&["whitelist", "--format", "json"], Some("198.51.100.0/33"));
+    let out = spfgate(&["whitelist", "--format", "json"], Some(b"198.51.100.0/33"));
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(v["ok"], false);
@@ -170,9 +122,6 @@ fn whitelist_reads_stdin_and_exits_1_on_errors() {
 
 #[test]
 fn whitelist_reads_a_file() {
-    if !wired() {
-        return;
-    }
     let dir = std::env::temp_dir().join(format!("spfgate-wl-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("list.txt");
