@@ -22,8 +22,8 @@ use spfgate::eval::{
 };
 use spfgate::macros::MAX_EXPLANATION;
 use spfgate_fuzz::{
-    AnswerIn, ClientIn, EntryIn, ExplanationIn, NameIn, Render, Zone, check_lookup, explanation,
-    pick,
+    AnswerIn, ClientIn, EntryIn, ExplanationIn, NameIn, Render, Schedule, Zone, check_lookup,
+    explanation, pick,
 };
 
 const LOCAL_PARTS: &[&str] = &["alice", "", "strong-bad", "a.b-c+d", "postmaster"];
@@ -99,33 +99,23 @@ fn answer(ev: &mut Evaluator, zone: &Zone, lookup: &Lookup, wire: bool) {
 /// Drives an evaluation: the schedule picks which outstanding lookup is answered next
 /// and when to poll; once it runs out, the rest is answered newest first.
 fn drive(mut ev: Evaluator, zone: &Zone, schedule: &[u8], max_queries: u32, wire: bool) -> Outcome {
-    let mut schedule = schedule.iter().copied();
+    let mut schedule = Schedule::new(schedule);
     let mut outstanding: Vec<Lookup> = Vec::new();
     let mut handed_out = HashSet::new();
     let mut ids = HashSet::new();
-    let mut answered_since_poll = false;
     let (mut polls, mut batches) = (0u32, 0u32);
     let outcome = loop {
-        while !outstanding.is_empty() {
-            let choice = schedule.next();
-            if choice.is_some_and(|c| c & 1 == 0) && answered_since_poll {
-                break;
-            }
-            let i = choice.map_or(outstanding.len() - 1, |c| {
-                usize::from(c >> 1) % outstanding.len()
-            });
-            let lookup = outstanding.swap_remove(i);
+        while let Some(lookup) = schedule.next_answer(&mut outstanding) {
             answer(&mut ev, zone, &lookup, wire);
             assert_eq!(
                 ev.answer(lookup.id, Answer::NxDomain),
                 Err(AnswerError::AlreadyAnswered(lookup.id))
             );
-            answered_since_poll = true;
         }
         // Each poll hands out a new lookup, finishes, or follows an answer.
         polls += 1;
         assert!(polls <= 2 * max_queries + 2, "no end after {polls} polls");
-        answered_since_poll = false;
+        schedule.polled();
         match ev.poll() {
             Step::Done(outcome) => break outcome.clone(),
             Step::Pending => assert!(!outstanding.is_empty(), "pending with nothing outstanding"),

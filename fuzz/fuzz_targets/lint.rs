@@ -14,7 +14,9 @@ use spfgate::dns::{Answer, Lookup, LookupId, QueryType, Rdata};
 use spfgate::eval::{Config, Evaluator, Limits, Request};
 use spfgate::lint::{Analysis, AnalysisOptions, AnalysisStep, Finding, Report, lint_record};
 use spfgate::record::Record;
-use spfgate_fuzz::{AnswerIn, ClientIn, EntryIn, NAMES, Render, TxtIn, Zone, check_lookup, pick};
+use spfgate_fuzz::{
+    AnswerIn, ClientIn, EntryIn, NAMES, Render, Schedule, TxtIn, Zone, check_lookup, pick,
+};
 
 #[derive(Arbitrary, Debug)]
 struct Input {
@@ -58,26 +60,16 @@ fn resolve(zone: &Zone, domain: &str, root: Option<&str>, lookup: &Lookup) -> An
 
 /// Drives an analysis: the schedule picks the answer order and when to poll.
 fn drive(mut analysis: Analysis, answer: impl Fn(&Lookup) -> Answer, schedule: &[u8]) -> Report {
-    let mut schedule = schedule.iter().copied();
+    let mut schedule = Schedule::new(schedule);
     let mut outstanding: Vec<Lookup> = Vec::new();
     let mut asked = HashSet::new();
-    let mut answered_since_poll = false;
     loop {
-        while !outstanding.is_empty() {
-            let choice = schedule.next();
-            if choice.is_some_and(|c| c & 1 == 0) && answered_since_poll {
-                break;
-            }
-            let i = choice.map_or(outstanding.len() - 1, |c| {
-                usize::from(c >> 1) % outstanding.len()
-            });
-            let lookup = outstanding.swap_remove(i);
+        while let Some(lookup) = schedule.next_answer(&mut outstanding) {
             analysis
                 .answer(lookup.id, answer(&lookup))
                 .expect("a handed-out lookup takes its answer");
-            answered_since_poll = true;
         }
-        answered_since_poll = false;
+        schedule.polled();
         match analysis.poll() {
             AnalysisStep::Done(report) => return report.clone(),
             AnalysisStep::Lookups(batch) => {

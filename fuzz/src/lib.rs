@@ -393,3 +393,42 @@ pub fn check_lookup(lookup: &Lookup) {
         "invalid lookup name {name:?}"
     );
 }
+
+/// The fuzzer's say over answer order: which outstanding lookup is answered next, and
+/// when to poll instead. Once its bytes run out, the rest is answered newest first.
+pub struct Schedule<'a> {
+    bytes: std::slice::Iter<'a, u8>,
+    answered_since_poll: bool,
+}
+
+impl<'a> Schedule<'a> {
+    /// A schedule read from the fuzzer's bytes.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Schedule {
+            bytes: bytes.iter(),
+            answered_since_poll: false,
+        }
+    }
+
+    /// Takes the lookup to answer next out of `outstanding`, or `None` when it is time
+    /// to poll (nothing outstanding, or the schedule says so after an answer).
+    pub fn next_answer(&mut self, outstanding: &mut Vec<Lookup>) -> Option<Lookup> {
+        if outstanding.is_empty() {
+            return None;
+        }
+        let choice = self.bytes.next().copied();
+        if choice.is_some_and(|c| c & 1 == 0) && self.answered_since_poll {
+            return None;
+        }
+        let i = choice.map_or(outstanding.len() - 1, |c| {
+            usize::from(c >> 1) % outstanding.len()
+        });
+        self.answered_since_poll = true;
+        Some(outstanding.swap_remove(i))
+    }
+
+    /// Notes a poll, so the next answer is unconditional.
+    pub fn polled(&mut self) {
+        self.answered_since_poll = false;
+    }
+}
