@@ -522,9 +522,14 @@ impl Evaluator {
     /// locally with NXDOMAIN.
     fn need(&mut self, qtype: QueryType, name: Str, prefetch: bool) -> Result<Got, Problem> {
         let name = name.strip_dot(&self.text);
-        if let Some(got) = self.find(qtype, name.get(&self.text)) {
-            return Ok(got);
+        match self.find(qtype, name.get(&self.text)) {
+            Some(got) => Ok(got),
+            None => self.ask(qtype, name, prefetch),
         }
+    }
+
+    /// Opens a slot for a name not asked before (already without its final dot).
+    fn ask(&mut self, qtype: QueryType, name: Str, prefetch: bool) -> Result<Got, Problem> {
         let index = self.slots.len();
         let id = LookupId(self.first_id.wrapping_add(index as u32));
         let text = name.get(&self.text);
@@ -558,11 +563,12 @@ impl Evaluator {
     /// [`need`](Self::need) for a name from outside the arena (DNS data, computed
     /// names); it is copied in only when it is new.
     fn need_outside(&mut self, qtype: QueryType, name: &str) -> Result<Got, Problem> {
-        if let Some(got) = self.find(qtype, name.strip_suffix('.').unwrap_or(name)) {
+        let name = name.strip_suffix('.').unwrap_or(name);
+        if let Some(got) = self.find(qtype, name) {
             return Ok(got);
         }
         let name = Str::push(&mut self.text, name);
-        self.need(qtype, name, false)
+        self.ask(qtype, name, false)
     }
 
     fn answer_at(&self, slot: usize) -> &Answer {
@@ -722,25 +728,31 @@ impl Evaluator {
             redirect,
             ..
         } = compiled::header(&self.ops, header);
-        for i in 1..=directives + 1 {
-            let spec = match self.ops.get((header + i) as usize) {
-                Some(Op::Directive(_, Mech::Include(spec))) if i <= directives => *spec,
-                _ if i <= directives => continue,
-                _ => match redirect {
-                    Some(spec) => spec,
-                    None => return,
-                },
-            };
-            if spec.uses_p {
-                continue;
-            }
-            if self.slots.len() as u32 >= self.config.limits.max_queries / 2 {
+        for i in 1..=directives {
+            if let Op::Directive(_, Mech::Include(spec)) = self.ops[(header + i) as usize]
+                && !self.prefetch_target(spec, domain)
+            {
                 return;
             }
-            let name = self.expand_target(spec, domain, None);
-            // A cap error cannot happen below half the cap.
-            let _ = self.need(QueryType::Txt, name, true);
         }
+        if let Some(spec) = redirect {
+            self.prefetch_target(spec, domain);
+        }
+    }
+
+    /// Asks early for one target's record, unless it needs `%{p}`; false once half
+    /// the query cap is used.
+    fn prefetch_target(&mut self, spec: Spec, domain: Str) -> bool {
+        if spec.uses_p {
+            return true;
+        }
+        if self.slots.len() as u32 >= self.config.limits.max_queries / 2 {
+            return false;
+        }
+        let name = self.expand_target(spec, domain, None);
+        // A cap error cannot happen below half the cap.
+        let _ = self.need(QueryType::Txt, name, true);
+        true
     }
 
     /// Prefetches one level further: the targets named by prefetched records that
