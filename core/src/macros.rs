@@ -183,7 +183,8 @@ impl<'a> Iterator for Pieces<'a> {
         }
         let bytes = rest.as_bytes();
         if bytes[0] != b'%' {
-            let end = rest.find('%').unwrap_or(rest.len());
+            // A byte loop: pieces are short, where `str::find` costs more to set up.
+            let end = bytes.iter().position(|&b| b == b'%').unwrap_or(rest.len());
             self.rest = &rest[end..];
             return Some(Piece::Literal(&rest[..end]));
         }
@@ -193,7 +194,10 @@ impl<'a> Iterator for Pieces<'a> {
             Some(b'_') => " ",
             Some(b'-') => "%20",
             _ => {
-                let close = rest.find('}').unwrap_or(rest.len() - 1);
+                let close = bytes
+                    .iter()
+                    .position(|&b| b == b'}')
+                    .unwrap_or(rest.len() - 1);
                 self.rest = &rest[close + 1..];
                 return Some(Piece::Macro(parse_macro_body(&rest[2..close])));
             }

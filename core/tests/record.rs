@@ -852,4 +852,10 @@ fn long_junk_is_quoted_briefly() {
         }
     );
     assert!(e.to_string().len() < 300);
+
+    // 64 characters, not 64 bytes, when the term is not ASCII.
+    let wide = format!("a:{}", "é".repeat(100));
+    let e = Record::parse(&format!("v=spf1 {wide}")).unwrap_err();
+    assert_eq!(e.term().chars().count(), 64);
+    assert!(wide.starts_with(e.term()));
 }

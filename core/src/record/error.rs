@@ -118,7 +118,12 @@ impl fmt::Display for ParseErrorKind {
 /// The first 64 characters of `text`: errors end up in SMTP replies and logs, so quoted
 /// input stays short however long the record is.
 pub(crate) fn excerpt(text: &str) -> String {
-    text.chars().take(64).collect()
+    // At most 64 bytes are at most 64 characters: copied whole, not char by char.
+    let end = match text.len() {
+        0..=64 => text.len(),
+        _ => text.char_indices().nth(64).map_or(text.len(), |(i, _)| i),
+    };
+    text[..end].to_owned()
 }
 
 /// A record that failed to parse: what, where, and the term it was in.
