@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use spfgate::dns::wire;
-use spfgate::eval::{Config, Evaluator, Outcome, Request, Step};
+use spfgate::eval::{Config, Evaluator, Outcome, Request, Step, TraceEvent};
 use spfgate::zone::Zone;
 
 fn suite_path(file: &str) -> PathBuf {
@@ -64,7 +64,7 @@ fn load(file: &str) -> Vec<(Zone, Vec<Case>)> {
 /// How answers reach the evaluator.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Transport {
-    /// Typed [`spfgate::dns::Answer`]s.
+    /// Typed [`spfgate::dns::Answer`]s, lent.
     Typed,
     /// Every answer encoded as a DNS response message and decoded by `answer_wire`.
     Wire,
@@ -87,7 +87,7 @@ fn evaluate(ev: &mut Evaluator, zone: &Zone, transport: Transport) -> Outcome {
         for lookup in batch {
             let answer = zone.resolve(&lookup);
             match transport {
-                Transport::Typed => ev.answer(lookup.id, answer),
+                Transport::Typed => ev.answer(lookup.id, &answer),
                 Transport::Wire => {
                     let message_id = lookup.id.0 as u16;
                     let bytes = wire::encode_response(&lookup, message_id, &answer)
@@ -98,6 +98,21 @@ fn evaluate(ev: &mut Evaluator, zone: &Zone, transport: Transport) -> Outcome {
             .expect("answering a handed-out lookup");
         }
     }
+}
+
+/// The outcome with its trace's lookup ids counted from 0, as a new evaluator's are
+/// (a restarted one keeps counting).
+fn ids_from_zero(mut outcome: Outcome) -> Outcome {
+    let first = outcome.trace.iter().find_map(|event| match event {
+        TraceEvent::Query { id, .. } => Some(id.0),
+        _ => None,
+    });
+    for event in &mut outcome.trace {
+        if let TraceEvent::Query { id, .. } | TraceEvent::Answer { id, .. } = event {
+            id.0 -= first.unwrap_or(0);
+        }
+    }
+    outcome
 }
 
 /// Runs one case; `Err` describes a failure.
@@ -113,16 +128,28 @@ fn run_case(
         .parse()
         .map_err(|e| format!("bad host {}: {e}", case.ip))?;
     let request = Request::new(ip, &case.mail_from, &case.helo);
-    let outcome = match kept {
-        Some(ev) => {
-            ev.restart(&request);
-            evaluate(ev, zone, transport)
-        }
-        None => evaluate(
+    let new = |request| {
+        evaluate(
             &mut Evaluator::new(request, config.clone()),
             zone,
             transport,
-        ),
+        )
+    };
+    let outcome = match kept {
+        Some(ev) => {
+            ev.restart(&request);
+            let outcome = evaluate(ev, zone, transport);
+            // Everything, down to the trace, as a new evaluator's: nothing of an
+            // earlier evaluation (its strings are reused) shows through.
+            let expected = new(request);
+            if ids_from_zero(outcome.clone()) != expected {
+                return Err(format!(
+                    "restarted: {outcome:?}\nnew evaluator: {expected:?}"
+                ));
+            }
+            outcome
+        }
+        None => new(request),
     };
     let got = outcome.result.as_str();
     if !case.results.iter().any(|r| r == got) {

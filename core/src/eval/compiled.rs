@@ -31,6 +31,15 @@ impl Str {
         &arena[self.start as usize..(self.start + self.len) as usize]
     }
 
+    /// The string's bytes: for comparisons, which need no character boundary checks.
+    pub(super) fn bytes(self, arena: &str) -> &[u8] {
+        &arena.as_bytes()[self.start as usize..(self.start + self.len) as usize]
+    }
+
+    pub(super) fn len(self) -> usize {
+        self.len as usize
+    }
+
     /// The same string without one final dot.
     pub(super) fn strip_dot(self, arena: &str) -> Str {
         let stripped = self.get(arena).ends_with('.');
@@ -163,13 +172,20 @@ pub(super) fn compile(
     Ok(at as u32)
 }
 
-/// The directive's canonical text, for outcomes and traces.
+/// The directive's canonical text, for traces.
 pub(super) fn directive_text(qualifier: Qualifier, mech: Mech, arena: &str) -> String {
-    use std::fmt::Write as _;
-    // Sized for a typical directive, so writing it does not grow the string piecewise.
-    let mut text = String::with_capacity(64);
-    let _ = write!(text, "{}", directive(qualifier, mech, arena));
+    let mut text = String::new();
+    write_directive(&mut text, qualifier, mech, arena);
     text
+}
+
+/// Replaces `out` with the directive's canonical text, for outcomes.
+pub(super) fn write_directive(out: &mut String, qualifier: Qualifier, mech: Mech, arena: &str) {
+    use std::fmt::Write as _;
+    out.clear();
+    // Room for a typical directive, so writing it does not grow the string piecewise.
+    out.reserve(64);
+    let _ = write!(out, "{}", directive(qualifier, mech, arena));
 }
 
 /// The directive as the record types show it.

@@ -31,16 +31,17 @@
 //! assert_eq!(outcome.mechanism.as_deref(), Some("ip4:192.0.2.0/24"));
 //! ```
 
-use std::borrow::Cow;
+use std::borrow::{Borrow, Cow};
 use std::net::IpAddr;
-use std::sync::Arc;
 
-use self::compiled::{Header, Mech, Op, Spec, Str, compile, directive_text};
-use crate::dns::{Answer, Lookup, LookupId, QueryType, Rdata};
+use self::compiled::{Header, Mech, Op, Spec, Str, compile, directive_text, write_directive};
+use self::digest::{Answers, Digest};
+use crate::dns::{Answer, Lookup, LookupId, QueryType};
 use crate::macros::{self, MacroString, MacroVars, Target};
 use crate::record::{ParseError, Qualifier, Record, Selection, is_spf_record};
 
 mod compiled;
+mod digest;
 mod outcome;
 mod request;
 
@@ -63,7 +64,7 @@ struct Slot {
     prefetch: bool,
     /// A prefetched record whose own targets were prefetched in turn.
     scanned: bool,
-    answer: Option<Answer>,
+    answer: Option<Digest>,
     /// For TXT answers: the SPF record selected and compiled, once asked for.
     record: Option<Selected>,
     /// Why the selected record did not compile, until a frame reports it.
@@ -133,17 +134,18 @@ enum TermStep {
 /// The result of the top-level `check_host()`, before explanation and counters.
 struct Verdict {
     result: SpfResult,
-    mechanism: Option<String>,
-    domain: String,
+    /// The directive that decided.
+    matched: Option<(Qualifier, Mech)>,
+    /// The domain whose record decided, in the text arena.
+    domain: Str,
     problem: Option<Problem>,
 }
 
 /// An explanation being fetched for a top-level `fail`.
 struct Explaining {
+    /// Its domain is the one whose record failed, for `%{d}`.
     verdict: Verdict,
-    /// The domain whose record failed, for `%{d}`.
-    domain: Str,
-    /// Its `exp=` domain-spec.
+    /// That record's `exp=` domain-spec.
     spec: Spec,
 }
 
@@ -163,15 +165,24 @@ pub struct Evaluator {
     /// The compiled records, see [`Op`].
     ops: Vec<Op>,
     slots: Vec<Slot>,
+    /// What the slots' answers hold.
+    answers: Answers,
     /// The id of `slots[0]`: ids keep counting across [`restart`](Evaluator::restart)s,
     /// so an answer meant for an earlier evaluation is never taken for a new lookup.
     first_id: u32,
-    fresh: Vec<Lookup>,
+    /// Slots from this index on were opened since the last batch was handed out.
+    handed: usize,
+    /// The lookup [`drive_with`](Self::drive_with) hands its resolver, refilled for
+    /// each lookup so that no name is allocated.
+    resolving: Lookup,
     frames: Vec<Frame>,
     /// Boxed: rare, and the evaluator moves by value.
     explaining: Option<Box<Explaining>>,
     outcome: Option<Outcome>,
-    validated: Option<Arc<[String]>>,
+    /// The previous evaluation's outcome, whose strings the next one writes into.
+    spent: Option<Outcome>,
+    /// The client's validated reverse names, once computed.
+    validated: Option<Vec<Str>>,
     dns_terms: u32,
     void_lookups: u32,
     queries: u32,
@@ -281,11 +292,18 @@ impl Evaluator {
             text: String::new(),
             ops: Vec::new(),
             slots: Vec::new(),
+            answers: Answers::default(),
             first_id: 0,
-            fresh: Vec::new(),
+            handed: 0,
+            resolving: Lookup {
+                id: LookupId(0),
+                name: String::new(),
+                qtype: QueryType::Txt,
+            },
             frames: Vec::new(),
             explaining: None,
             outcome: None,
+            spent: None,
             validated: None,
             dns_terms: 0,
             void_lookups: 0,
@@ -322,10 +340,13 @@ impl Evaluator {
         self.text.clear();
         self.ops.clear();
         self.slots.clear();
-        self.fresh.clear();
+        self.answers.clear();
+        self.handed = 0;
         self.frames.clear();
         self.explaining = None;
-        self.outcome = None;
+        if let Some(outcome) = self.outcome.take() {
+            self.spent = Some(outcome);
+        }
         self.validated = None;
         self.dns_terms = 0;
         self.void_lookups = 0;
@@ -358,17 +379,19 @@ impl Evaluator {
     fn begin(&mut self) {
         let sender_domain = &self.sender[self.at + 1..];
         if is_valid_domain(sender_domain) {
-            // Room for the strings of a typical evaluation, so the arena rarely grows.
+            // Room for a typical evaluation, so that buffers rarely grow (no-ops on
+            // a restarted evaluator, whose buffers are already this large).
             self.text.reserve(256);
+            self.ops.reserve(16);
+            self.slots.reserve(8);
+            self.frames.reserve(4);
+            self.answers.reserve(8, 256);
             let domain = Str::push(&mut self.text, sender_domain);
             self.frames.push(Frame::new(domain, FrameKind::Top, 0));
         } else {
-            let sender_domain = sender_domain.to_owned();
-            let problem = Problem::InvalidDomain(sender_domain.clone());
-            self.finish(
-                Verdict::error(SpfResult::None, sender_domain, problem),
-                None,
-            );
+            let problem = Problem::InvalidDomain(sender_domain.to_owned());
+            let domain = Str::push(&mut self.text, sender_domain);
+            self.finish(Verdict::error(SpfResult::None, domain, problem), None);
         }
     }
 
@@ -381,42 +404,87 @@ impl Evaluator {
         if self.outcome.is_none() {
             self.advance();
         }
-        if let Some(outcome) = &self.outcome {
-            return Step::Done(outcome);
+        if self.outcome.is_some() {
+            return Step::Done(self.outcome.as_ref().unwrap_or_else(|| unreachable!()));
         }
-        if self.fresh.is_empty() {
-            return Step::Pending;
+        match self.hand_out() {
+            Some(batch) => Step::Lookups(
+                batch
+                    .filter(|&slot| self.slots[slot].sent)
+                    .map(|slot| self.lookup_at(slot as u32))
+                    .collect(),
+            ),
+            None => Step::Pending,
         }
-        self.round_trips += 1;
-        for lookup in &self.fresh {
-            let slot = lookup.id.0.wrapping_sub(self.first_id) as usize;
-            self.slots[slot].sent = true;
-        }
-        self.queries += self.fresh.len() as u32;
-        Step::Lookups(std::mem::take(&mut self.fresh))
     }
 
-    /// Supplies the answer to a lookup handed out by [`poll`](Self::poll).
+    /// Marks the lookups opened since the last batch as sent and counts them as one
+    /// round trip; `None` when there are none. The returned slots include names
+    /// answered locally, which are not sent.
+    fn hand_out(&mut self) -> Option<std::ops::Range<usize>> {
+        let batch = self.handed..self.slots.len();
+        self.handed = self.slots.len();
+        let mut sent = 0;
+        for slot in &mut self.slots[batch.clone()] {
+            if slot.answer.is_none() {
+                slot.sent = true;
+                sent += 1;
+            }
+        }
+        if sent == 0 {
+            return None;
+        }
+        self.round_trips += 1;
+        self.queries += sent;
+        Some(batch)
+    }
+
+    fn id_of(&self, slot: u32) -> LookupId {
+        LookupId(self.first_id.wrapping_add(slot))
+    }
+
+    /// The lookup of a slot, its name in lower case so that callers can key caches
+    /// and zones on the name as given.
+    fn lookup_at(&self, slot: u32) -> Lookup {
+        let s = &self.slots[slot as usize];
+        Lookup {
+            id: self.id_of(slot),
+            name: s.name.get(&self.text).to_ascii_lowercase(),
+            qtype: s.qtype,
+        }
+    }
+
+    /// Supplies the answer to a lookup handed out by [`poll`](Self::poll), owned or
+    /// lent: the evaluator copies what it needs, so an answer held in a cache can be
+    /// passed by reference.
     ///
     /// Answers may come in any order, also after the evaluation finished (they are
     /// then ignored). Anything DNS says is accepted; only misuse is an `Err`.
-    pub fn answer(&mut self, id: LookupId, answer: Answer) -> Result<(), AnswerError> {
+    pub fn answer(&mut self, id: LookupId, answer: impl Borrow<Answer>) -> Result<(), AnswerError> {
+        let index = id.0.wrapping_sub(self.first_id) as usize;
         let slot = self
             .slots
-            .get_mut(id.0.wrapping_sub(self.first_id) as usize)
+            .get(index)
             .filter(|s| s.sent)
             .ok_or(AnswerError::UnknownId(id))?;
         if slot.answer.is_some() {
             return Err(AnswerError::AlreadyAnswered(id));
         }
+        self.take_answer(index, answer.borrow());
+        Ok(())
+    }
+
+    /// Stores the answer of a sent, unanswered slot.
+    fn take_answer(&mut self, slot: usize, answer: &Answer) {
         if self.config.trace && self.outcome.is_none() {
             self.trace.push(TraceEvent::Answer {
-                id,
+                id: self.id_of(slot as u32),
                 answer: answer.to_string(),
             });
         }
-        slot.answer = Some(answer);
-        Ok(())
+        let qtype = self.slots[slot].qtype;
+        let digest = self.answers.digest(answer, qtype, &mut self.text);
+        self.slots[slot].answer = Some(digest);
     }
 
     /// Supplies a raw DNS response message to a lookup.
@@ -436,15 +504,11 @@ impl Evaluator {
 
     /// The lookup handed out under `id`, if any.
     pub fn lookup(&self, id: LookupId) -> Option<Lookup> {
-        let slot = self
-            .slots
-            .get(id.0.wrapping_sub(self.first_id) as usize)
-            .filter(|s| s.sent)?;
-        Some(Lookup {
-            id,
-            name: slot.name.get(&self.text).to_ascii_lowercase(),
-            qtype: slot.qtype,
-        })
+        let slot = id.0.wrapping_sub(self.first_id);
+        self.slots
+            .get(slot as usize)
+            .filter(|s| s.sent)
+            .map(|_| self.lookup_at(slot))
     }
 
     /// The outcome, once finished.
@@ -454,27 +518,50 @@ impl Evaluator {
 
     /// Drives the evaluation to the end with a synchronous resolver; convenient for
     /// tests and in-process zones. Callers with real I/O use `poll`/`answer`.
-    pub fn run_with(mut self, resolve: impl FnMut(&Lookup) -> Answer) -> Outcome {
+    ///
+    /// The resolver returns each answer owned or lent (`Answer` or `&Answer`).
+    ///
+    /// # Panics
+    ///
+    /// If lookups handed out by [`poll`](Self::poll) are still unanswered: the
+    /// evaluation could not go on.
+    pub fn run_with<A: Borrow<Answer>>(mut self, resolve: impl FnMut(&Lookup) -> A) -> Outcome {
         self.drive_with(resolve);
         self.outcome.take().unwrap_or_else(|| unreachable!())
     }
 
     /// [`run_with`](Self::run_with) keeping the evaluator, to
     /// [`restart`](Self::restart) it afterwards.
-    pub fn drive_with(&mut self, mut resolve: impl FnMut(&Lookup) -> Answer) -> &Outcome {
+    ///
+    /// # Panics
+    ///
+    /// As [`run_with`](Self::run_with).
+    pub fn drive_with<A: Borrow<Answer>>(
+        &mut self,
+        mut resolve: impl FnMut(&Lookup) -> A,
+    ) -> &Outcome {
         loop {
-            match self.poll() {
-                Step::Done(_) => break,
-                Step::Lookups(mut batch) => {
-                    for lookup in batch.drain(..) {
-                        let answer = resolve(&lookup);
-                        // Ids come straight from this batch, so answering cannot fail.
-                        let _ = self.answer(lookup.id, answer);
-                    }
-                    // The next batch reuses this one's allocation.
-                    self.fresh = batch;
+            if self.outcome.is_none() {
+                self.advance();
+            }
+            if self.outcome.is_some() {
+                break;
+            }
+            let batch = self
+                .hand_out()
+                .expect("lookups handed out by poll were answered first");
+            for slot in batch {
+                let s = &self.slots[slot];
+                if !s.sent {
+                    continue;
                 }
-                Step::Pending => unreachable!("every handed-out lookup was answered"),
+                self.resolving.id = self.id_of(slot as u32);
+                self.resolving.qtype = s.qtype;
+                self.resolving.name.clear();
+                self.resolving.name.push_str(s.name.get(&self.text));
+                self.resolving.name.make_ascii_lowercase();
+                let answer = resolve(&self.resolving);
+                self.take_answer(slot, answer.borrow());
             }
         }
         self.outcome.as_ref().unwrap_or_else(|| unreachable!())
@@ -504,13 +591,15 @@ impl Evaluator {
 
     /// The slot already asked for `name` (any case).
     fn find(&self, qtype: QueryType, name: &str) -> Option<Got> {
+        let name = name.as_bytes();
         let i = self.slots.iter().position(|s| {
-            let asked = s.name.get(&self.text);
+            // Type and length first, which rule out most slots without reading text.
             // Names mostly come back in the case they were first asked in: compare
-            // bytes first, fold case only when that fails.
-            s.qtype == qtype
-                && asked.len() == name.len()
-                && (asked == name || asked.eq_ignore_ascii_case(name))
+            // bytes, and fold case only when that fails.
+            s.qtype == qtype && s.name.len() == name.len() && {
+                let asked = s.name.bytes(&self.text);
+                asked == name || asked.eq_ignore_ascii_case(name)
+            }
         })?;
         Some(match self.slots[i].answer {
             Some(_) => Got::Ready(i),
@@ -531,32 +620,24 @@ impl Evaluator {
     /// Opens a slot for a name not asked before (already without its final dot).
     fn ask(&mut self, qtype: QueryType, name: Str, prefetch: bool) -> Result<Got, Problem> {
         let index = self.slots.len();
-        let id = LookupId(self.first_id.wrapping_add(index as u32));
-        let text = name.get(&self.text);
-        if !is_queryable_name(text) {
+        if !is_queryable_name(name.get(&self.text)) {
             self.slots
-                .push(Slot::new(name, qtype, prefetch, Some(Answer::NxDomain)));
+                .push(Slot::new(name, qtype, prefetch, Some(Digest::NxDomain)));
             return Ok(Got::Ready(index));
         }
         if self.slots.len() as u32 >= self.config.limits.max_queries {
             return Err(Problem::QueryCap(self.config.limits.max_queries));
         }
-        // Lower case, so callers can key caches and zones on the name as given.
-        let lower = text.to_ascii_lowercase();
+        self.slots.push(Slot::new(name, qtype, prefetch, None));
         if self.config.trace {
+            let Lookup { id, name, qtype } = self.lookup_at(index as u32);
             self.trace.push(TraceEvent::Query {
                 id,
-                name: lower.clone(),
+                name,
                 qtype,
                 prefetch,
             });
         }
-        self.fresh.push(Lookup {
-            id,
-            name: lower,
-            qtype,
-        });
-        self.slots.push(Slot::new(name, qtype, prefetch, None));
         Ok(Got::Waiting)
     }
 
@@ -571,10 +652,9 @@ impl Evaluator {
         self.ask(qtype, name, false)
     }
 
-    fn answer_at(&self, slot: usize) -> &Answer {
+    fn answer_at(&self, slot: usize) -> Digest {
         self.slots[slot]
             .answer
-            .as_ref()
             .unwrap_or_else(|| unreachable!("Got::Ready only for answered slots"))
     }
 
@@ -589,16 +669,16 @@ impl Evaluator {
         if let Some(selected) = *record {
             return selected;
         }
-        let answer = answer
-            .as_ref()
-            .unwrap_or_else(|| unreachable!("only answered slots are selected from"));
+        let answer =
+            answer.unwrap_or_else(|| unreachable!("only answered slots are selected from"));
         let selected = match answer {
-            Answer::TempFail(_) => Selected::TempFail,
-            answer => match select_spf(answer) {
+            Digest::TempFail(_) => Selected::TempFail,
+            answer => match select_spf(&self.answers, answer) {
                 Selection::NoRecord => Selected::NoRecord,
                 Selection::Multiple => Selected::Multiple,
                 Selection::One(i) => {
-                    match compile(txt_at(answer, i), &mut self.ops, &mut self.text) {
+                    let text = txt_at(&self.answers, answer, i);
+                    match compile(text, &mut self.ops, &mut self.text) {
                         Ok(header) => Selected::Record(header),
                         Err(e) => {
                             *error = Some(Box::new(e));
@@ -612,13 +692,25 @@ impl Evaluator {
         selected
     }
 
+    /// Writes the outcome, into the strings of the previous evaluation's when there is one.
     fn finish(&mut self, verdict: Verdict, explanation: Option<String>) {
         self.frames.clear();
         self.explaining = None;
+        let (mut domain, mut mechanism) = match self.spent.take() {
+            Some(spent) => (spent.domain, spent.mechanism),
+            None => (String::new(), None),
+        };
+        domain.clear();
+        domain.push_str(verdict.domain.get(&self.text));
+        let mechanism = verdict.matched.map(|(qualifier, mech)| {
+            let mut text = mechanism.take().unwrap_or_default();
+            write_directive(&mut text, qualifier, mech, &self.text);
+            text
+        });
         self.outcome = Some(Outcome {
             result: verdict.result,
-            mechanism: verdict.mechanism,
-            domain: verdict.domain,
+            mechanism,
+            domain,
             problem: verdict.problem,
             explanation,
             dns_terms: self.dns_terms,
@@ -632,8 +724,11 @@ impl Evaluator {
     /// Ends the whole evaluation with an error found in the current frame.
     fn fail_with(&mut self, result: SpfResult, problem: Problem) {
         let domain = match self.frames.last() {
-            Some(frame) => frame.domain.get(&self.text).to_owned(),
-            None => self.sender_domain().to_owned(),
+            Some(frame) => frame.domain,
+            None => {
+                let sender_domain = &self.sender[self.at + 1..];
+                Str::push(&mut self.text, sender_domain)
+            }
         };
         self.finish(Verdict::error(result, domain, problem), None);
     }
@@ -661,13 +756,13 @@ impl Evaluator {
                 return Flow::Continue;
             }
             Selected::TempFail => {
-                let Answer::TempFail(reason) = self.answer_at(slot) else {
+                let Digest::TempFail(reason) = self.answer_at(slot) else {
                     unreachable!("selected as a temporary failure")
                 };
                 let problem = Problem::DnsFailure {
                     name: self.owned(domain),
                     qtype: QueryType::Txt,
-                    reason: reason.clone(),
+                    reason: self.owned(reason),
                 };
                 (SpfResult::TempError, problem)
             }
@@ -682,10 +777,10 @@ impl Evaluator {
                     // defensive: parse again for the error.
                     None => {
                         let answer = self.answer_at(slot);
-                        let Selection::One(i) = select_spf(answer) else {
+                        let Selection::One(i) = select_spf(&self.answers, answer) else {
                             unreachable!("selected as one record")
                         };
-                        Record::parse_bytes(txt_at(answer, i))
+                        Record::parse_bytes(txt_at(&self.answers, answer, i))
                             .err()
                             .unwrap_or_else(|| unreachable!("the record did not compile"))
                     }
@@ -709,10 +804,10 @@ impl Evaluator {
 
     fn trace_record(&mut self, slot: usize, domain: Str, depth: u32) {
         let answer = self.answer_at(slot);
-        let Selection::One(i) = select_spf(answer) else {
+        let Selection::One(i) = select_spf(&self.answers, answer) else {
             unreachable!("selected as one record")
         };
-        let text = String::from_utf8_lossy(txt_at(answer, i)).into_owned();
+        let text = String::from_utf8_lossy(txt_at(&self.answers, answer, i)).into_owned();
         self.trace.push(TraceEvent::Record {
             domain: domain.get(&self.text).to_owned(),
             text,
@@ -909,14 +1004,12 @@ impl Evaluator {
             };
             let verdict = Verdict {
                 result,
-                mechanism: matched.map(|(q, m)| directive_text(q, m, &self.text)),
-                domain: self.owned(frame.domain),
+                matched,
+                domain: frame.domain,
                 problem,
             };
             match (result, frame.record) {
-                (SpfResult::Fail, Some(header)) => {
-                    self.start_explanation(header, frame.domain, verdict)
-                }
+                (SpfResult::Fail, Some(header)) => self.start_explanation(header, verdict),
                 _ => self.finish(verdict, None),
             }
             return;
@@ -928,16 +1021,15 @@ impl Evaluator {
                     parent.child = Some(result);
                 }
             }
-            SpfResult::TempError => {
-                let domain = self.owned(frame.domain);
-                let problem = problem.unwrap_or_else(|| Problem::IncludeNone(domain.clone()));
-                self.finish(Verdict::error(result, domain, problem), None);
-            }
-            SpfResult::PermError | SpfResult::None => {
+            SpfResult::TempError | SpfResult::PermError | SpfResult::None => {
                 // step_fetch already named the include or redirect that found no record.
-                let domain = self.owned(frame.domain);
-                let problem = problem.unwrap_or_else(|| Problem::IncludeNone(domain.clone()));
-                self.finish(Verdict::error(SpfResult::PermError, domain, problem), None);
+                let problem =
+                    problem.unwrap_or_else(|| Problem::IncludeNone(self.owned(frame.domain)));
+                let result = match result {
+                    SpfResult::TempError => SpfResult::TempError,
+                    _ => SpfResult::PermError,
+                };
+                self.finish(Verdict::error(result, frame.domain, problem), None);
             }
         }
     }
@@ -998,12 +1090,10 @@ impl Evaluator {
                     Err(p) => TermStep::Error(SpfResult::PermError, p),
                     Ok(Got::Waiting) => TermStep::Blocked,
                     Ok(Got::Ready(slot)) => match self.answer_at(slot) {
-                        Answer::TempFail(reason) => {
-                            temp_error(target.get(&self.text), QueryType::A, reason)
-                        }
+                        Digest::TempFail(reason) => self.temp_error(target, QueryType::A, reason),
                         a if a.is_void() => self.void_no_match(),
-                        Answer::Records(rs) => matched(rs.iter().any(|r| matches!(r, Rdata::A(_)))),
-                        Answer::NxDomain => TermStep::NoMatch,
+                        // Any A record, whatever the client's family (RFC 7208 §5.7).
+                        a => matched(self.answers.count(a) > 0),
                     },
                 }
             }
@@ -1011,18 +1101,23 @@ impl Evaluator {
                 let Some(target) = self.target(spec, domain) else {
                     return TermStep::Blocked;
                 };
-                let names = match self.validated_names() {
-                    Ok(Some(names)) => names,
-                    Ok(None) => return TermStep::Blocked,
+                match self.validated_names() {
+                    Ok(true) => {}
+                    Ok(false) => return TermStep::Blocked,
                     Err(p) => return TermStep::Error(SpfResult::PermError, p),
-                };
+                }
                 if self.ptr_answer_was_void()
                     && let TermStep::Error(r, p) = self.void_no_match()
                 {
                     return TermStep::Error(r, p);
                 }
                 let target = target.get(&self.text);
-                matched(names.iter().any(|n| is_same_or_subdomain(n, target)))
+                let names = self.validated.as_deref().unwrap_or_default();
+                matched(
+                    names
+                        .iter()
+                        .any(|n| is_same_or_subdomain(n.get(&self.text), target)),
+                )
             }
         }
     }
@@ -1051,7 +1146,7 @@ impl Evaluator {
         count_void: bool,
     ) -> TermStep {
         match self.answer_at(slot) {
-            Answer::TempFail(reason) => temp_error(name.get(&self.text), qtype, reason),
+            Digest::TempFail(reason) => self.temp_error(name, qtype, reason),
             a if a.is_void() => {
                 if count_void {
                     self.void_no_match()
@@ -1059,37 +1154,28 @@ impl Evaluator {
                     TermStep::NoMatch
                 }
             }
-            Answer::Records(rs) => matched(rs.iter().any(|r| in_network(self.ip, r, prefix))),
-            Answer::NxDomain => TermStep::NoMatch,
+            a => matched(
+                self.answers
+                    .addrs(a)
+                    .any(|addr| in_network(self.ip, addr, prefix)),
+            ),
         }
     }
 
     fn eval_mx(&mut self, target: Str, prefix: u8) -> TermStep {
-        let slot = match self.need(QueryType::Mx, target, false) {
+        let answer = match self.need(QueryType::Mx, target, false) {
             Err(p) => return TermStep::Error(SpfResult::PermError, p),
             Ok(Got::Waiting) => return TermStep::Blocked,
-            Ok(Got::Ready(slot)) => slot,
+            Ok(Got::Ready(slot)) => self.answer_at(slot),
         };
-        // The exchange names, copied into the arena: looking them up needs `&mut self`.
-        let mark = self.text.len();
-        let mut hosts = Vec::new();
-        match &self.slots[slot].answer {
-            Some(Answer::TempFail(reason)) => {
-                return temp_error(target.get(&self.text), QueryType::Mx, reason);
-            }
-            Some(a) if a.is_void() => return self.void_no_match(),
-            Some(Answer::Records(rs)) => {
-                hosts.reserve_exact(rs.len());
-                for r in rs {
-                    if let Rdata::Mx { exchange, .. } = r {
-                        hosts.push(Str::push(&mut self.text, exchange));
-                    }
-                }
-            }
-            _ => return TermStep::NoMatch,
+        match answer {
+            Digest::TempFail(reason) => return self.temp_error(target, QueryType::Mx, reason),
+            a if a.is_void() => return self.void_no_match(),
+            _ => {}
         }
+        let hosts = self.answers.count(answer);
         let limit = self.config.limits.mx_names;
-        if hosts.len() > limit as usize {
+        if hosts > limit as usize {
             let name = self.owned(target);
             return TermStep::Error(
                 SpfResult::PermError,
@@ -1097,25 +1183,19 @@ impl Evaluator {
             );
         }
         let qtype = self.address_type();
-        let known = self.slots.len();
         // Ask for every host's addresses at once, then decide in MX order.
-        let mut slots = Vec::with_capacity(hosts.len());
-        for &host in &hosts {
-            match self.need(qtype, host, false) {
-                Err(p) => return TermStep::Error(SpfResult::PermError, p),
-                Ok(got) => slots.push(got),
+        for k in 0..hosts {
+            if let Err(p) = self.need(qtype, self.answers.name(answer, k), false) {
+                return TermStep::Error(SpfResult::PermError, p);
             }
         }
-        if self.slots.len() == known {
-            // Every host was asked before: nothing refers to the copies.
-            self.text.truncate(mark);
-        }
-        for got in slots {
-            let Got::Ready(slot) = got else {
-                return TermStep::Blocked;
+        for k in 0..hosts {
+            let host = self.answers.name(answer, k);
+            let slot = match self.need(qtype, host, false) {
+                Ok(Got::Ready(slot)) => slot,
+                Ok(Got::Waiting) => return TermStep::Blocked,
+                Err(p) => return TermStep::Error(SpfResult::PermError, p),
             };
-            // The slot's own name: the copies in `hosts` may be gone.
-            let host = self.slots[slot].name;
             match self.match_addresses(slot, host, qtype, prefix, false) {
                 TermStep::NoMatch => {}
                 decided => return decided,
@@ -1124,53 +1204,59 @@ impl Evaluator {
         TermStep::NoMatch
     }
 
-    /// The client's validated reverse names (RFC 7208 §5.5), computed once;
-    /// `Ok(None)` while lookups are outstanding.
-    fn validated_names(&mut self) -> Result<Option<Arc<[String]>>, Problem> {
-        if let Some(names) = &self.validated {
-            return Ok(Some(names.clone()));
+    /// Computes the client's validated reverse names (RFC 7208 §5.5) once into
+    /// `self.validated`; false while lookups are outstanding.
+    fn validated_names(&mut self) -> Result<bool, Problem> {
+        if self.validated.is_some() {
+            return Ok(true);
         }
         let reverse = reverse_name(self.ip);
-        let slot = match self.need_outside(QueryType::Ptr, &reverse)? {
-            Got::Waiting => return Ok(None),
-            Got::Ready(slot) => slot,
+        let answer = match self.need_outside(QueryType::Ptr, &reverse)? {
+            Got::Waiting => return Ok(false),
+            Got::Ready(slot) => self.answer_at(slot),
         };
         // DNS errors make the PTR list empty rather than temperror (RFC 7208 §5.5).
-        let names: Vec<String> = match self.answer_at(slot) {
-            Answer::Records(rs) => rs
-                .iter()
-                .filter_map(|r| match r {
-                    Rdata::Ptr(name) => Some(name.trim_end_matches('.').to_owned()),
-                    _ => None,
-                })
-                .take(self.config.limits.ptr_names as usize)
-                .collect(),
-            _ => Vec::new(),
-        };
+        let names = self
+            .answers
+            .count(answer)
+            .min(self.config.limits.ptr_names as usize);
         let qtype = self.address_type();
-        let mut slots = Vec::with_capacity(names.len());
-        for name in &names {
-            slots.push(self.need_outside(qtype, name)?);
+        for k in 0..names {
+            self.need(qtype, self.answers.name(answer, k), false)?;
         }
         let mut validated = Vec::new();
-        for (name, got) in names.into_iter().zip(slots) {
-            let Got::Ready(slot) = got else {
-                return Ok(None);
+        for k in 0..names {
+            let name = self.answers.name(answer, k);
+            let Got::Ready(slot) = self.need(qtype, name, false)? else {
+                return Ok(false);
             };
-            if let Answer::Records(rs) = self.answer_at(slot)
-                && rs.iter().any(|r| in_network(self.ip, r, 128))
+            let addresses = self.answer_at(slot);
+            if self
+                .answers
+                .addrs(addresses)
+                .any(|a| in_network(self.ip, a, 128))
             {
                 validated.push(name);
             }
         }
-        let names: Arc<[String]> = validated.into();
-        self.validated = Some(names.clone());
-        Ok(Some(names))
+        self.validated = Some(validated);
+        Ok(true)
     }
 
     fn ptr_answer_was_void(&self) -> bool {
         let reverse = reverse_name(self.ip);
         matches!(self.find(QueryType::Ptr, &reverse), Some(Got::Ready(slot)) if self.answer_at(slot).is_void())
+    }
+
+    fn temp_error(&self, name: Str, qtype: QueryType, reason: Str) -> TermStep {
+        TermStep::Error(
+            SpfResult::TempError,
+            Problem::DnsFailure {
+                name: self.owned(name),
+                qtype,
+                reason: self.owned(reason),
+            },
+        )
     }
 
     // ----- macros --------------------------------------------------------------
@@ -1186,25 +1272,22 @@ impl Evaluator {
         let Some(spec) = spec else {
             return Some(domain);
         };
-        let validated = if spec.uses_p {
+        let p = if spec.uses_p {
             match self.validated_names() {
-                Ok(Some(names)) => Some(names),
-                Ok(None) => return None,
+                Ok(true) => self.pick_validated(domain),
+                Ok(false) => return None,
                 // Over the query cap: `%{p}` degrades to `unknown`.
-                Err(_) => Some(Arc::from(Vec::new())),
+                Err(_) => None,
             }
         } else {
             None
         };
-        let p = validated
-            .as_deref()
-            .map(|names| pick_validated(names, domain.get(&self.text)));
         Some(self.expand_target(spec, domain, p))
     }
 
     /// Expands a domain-spec into the arena (a literal one is its own expansion,
-    /// without final dots).
-    fn expand_target(&mut self, spec: Spec, domain: Str, p: Option<&str>) -> Str {
+    /// without final dots); `p` is the validated name for `%{p}` (`unknown` when none).
+    fn expand_target(&mut self, spec: Spec, domain: Str, p: Option<Str>) -> Str {
         if spec.literal {
             return spec.text.trim_dots(&self.text);
         }
@@ -1217,14 +1300,14 @@ impl Evaluator {
         Str::push(&mut self.text, &name)
     }
 
-    fn vars<'s>(&'s self, domain: &'s str, p: Option<&'s str>) -> MacroVars<'s> {
+    fn vars<'s>(&'s self, domain: &'s str, p: Option<Str>) -> MacroVars<'s> {
         MacroVars {
             sender: &self.sender,
             local_part: &self.sender[..self.at],
             sender_domain: self.sender_domain(),
             domain,
             ip: self.ip,
-            validated_name: p,
+            validated_name: p.map(|p| p.get(&self.text)),
             helo: &self.helo,
             receiver: &self.receiver,
             timestamp: self.now,
@@ -1234,17 +1317,11 @@ impl Evaluator {
     // ----- explanation ---------------------------------------------------------
 
     /// After a top-level `fail`: fetch the record's `exp=` text, or use the default.
-    fn start_explanation(&mut self, header: u32, domain: Str, verdict: Verdict) {
+    fn start_explanation(&mut self, header: u32, verdict: Verdict) {
         match compiled::header(&self.ops, header).exp {
-            Some(spec) => {
-                self.explaining = Some(Box::new(Explaining {
-                    verdict,
-                    domain,
-                    spec,
-                }))
-            }
+            Some(spec) => self.explaining = Some(Box::new(Explaining { verdict, spec })),
             None => {
-                let explanation = self.default_explanation(&verdict.domain);
+                let explanation = self.default_explanation(verdict.domain);
                 self.finish(verdict, explanation);
             }
         }
@@ -1254,7 +1331,7 @@ impl Evaluator {
         let Some(exp) = self.explaining.take() else {
             return Flow::Continue;
         };
-        let Some(name) = self.target(Some(exp.spec), exp.domain) else {
+        let Some(name) = self.target(Some(exp.spec), exp.verdict.domain) else {
             self.explaining = Some(exp);
             return Flow::Blocked;
         };
@@ -1265,21 +1342,23 @@ impl Evaluator {
             }
             Ok(Got::Ready(slot)) => match self.answer_at(slot) {
                 // Exactly one TXT record, or the explanation is ignored (RFC 7208 §6.2).
-                Answer::Records(rs) if rs.len() == 1 => match &rs[0] {
-                    Rdata::Txt(t) => std::str::from_utf8(t).ok().map(str::to_owned),
-                    _ => None,
-                },
+                a @ Digest::Records { total: 1, .. } => self
+                    .answers
+                    .txts(a)
+                    .next()
+                    .and_then(|t| std::str::from_utf8(t).ok())
+                    .map(str::to_owned),
                 _ => None,
             },
             Err(_) => None,
         };
-        let domain = exp.verdict.domain.as_str();
+        let domain = exp.verdict.domain;
         let explanation = text
             .as_deref()
             .and_then(|t| MacroString::parse(t, true).ok());
         if let Some(ms) = &explanation
             && ms.uses(macros::MacroLetter::ValidatedName)
-            && let Ok(None) = self.validated_names()
+            && let Ok(false) = self.validated_names()
         {
             self.explaining = Some(exp);
             return Flow::Blocked;
@@ -1290,15 +1369,30 @@ impl Evaluator {
         Flow::Continue
     }
 
-    fn expand_explanation(&self, ms: &MacroString<'_>, domain: &str) -> String {
-        let p = self
-            .validated
-            .as_deref()
-            .map(|names| pick_validated(names, domain));
-        macros::expand(ms, &self.vars(domain, p), Target::Explanation)
+    fn expand_explanation(&self, ms: &MacroString<'_>, domain: Str) -> String {
+        let p = self.pick_validated(domain);
+        macros::expand(
+            ms,
+            &self.vars(domain.get(&self.text), p),
+            Target::Explanation,
+        )
     }
 
-    fn default_explanation(&self, domain: &str) -> Option<String> {
+    /// `%{p}`: the target domain itself, else a subdomain of it, else any validated
+    /// name; `None` (read as `unknown`) when there is none.
+    fn pick_validated(&self, domain: Str) -> Option<Str> {
+        let names = self.validated.as_deref()?;
+        let domain = domain.get(&self.text);
+        let name = |n: &Str| n.get(&self.text);
+        names
+            .iter()
+            .find(|n| name(n).eq_ignore_ascii_case(domain))
+            .or_else(|| names.iter().find(|n| is_same_or_subdomain(name(n), domain)))
+            .or_else(|| names.first())
+            .copied()
+    }
+
+    fn default_explanation(&self, domain: Str) -> Option<String> {
         let text = self.config.default_explanation.as_deref()?;
         Some(match MacroString::parse(text, true) {
             Ok(ms) => self.expand_explanation(&ms, domain),
@@ -1308,10 +1402,10 @@ impl Evaluator {
 }
 
 impl Verdict {
-    fn error(result: SpfResult, domain: String, problem: Problem) -> Self {
+    fn error(result: SpfResult, domain: Str, problem: Problem) -> Self {
         Verdict {
             result,
-            mechanism: None,
+            matched: None,
             domain,
             problem: Some(problem),
         }
@@ -1333,7 +1427,7 @@ impl Frame {
 }
 
 impl Slot {
-    fn new(name: Str, qtype: QueryType, prefetch: bool, answer: Option<Answer>) -> Self {
+    fn new(name: Str, qtype: QueryType, prefetch: bool, answer: Option<Digest>) -> Self {
         Slot {
             name,
             qtype,
@@ -1347,18 +1441,10 @@ impl Slot {
     }
 }
 
-/// Picks the SPF record among an answer's TXT records (RFC 7208 §4.5); the index
-/// counts TXT records only.
-fn select_spf(answer: &Answer) -> Selection {
-    let Answer::Records(records) = answer else {
-        return Selection::NoRecord;
-    };
+/// Picks the SPF record among an answer's TXT records (RFC 7208 §4.5).
+fn select_spf(answers: &Answers, answer: Digest) -> Selection {
     let mut found = Selection::NoRecord;
-    let txts = records.iter().filter_map(|r| match r {
-        Rdata::Txt(t) => Some(t),
-        _ => None,
-    });
-    for (i, txt) in txts.enumerate() {
+    for (i, txt) in answers.txts(answer).enumerate() {
         if is_spf_record(txt) {
             if found != Selection::NoRecord {
                 return Selection::Multiple;
@@ -1369,17 +1455,10 @@ fn select_spf(answer: &Answer) -> Selection {
     found
 }
 
-/// The `i`-th TXT record of an answer selected by [`select_spf`].
-fn txt_at(answer: &Answer, i: usize) -> &[u8] {
-    let Answer::Records(records) = answer else {
-        unreachable!("select_spf found a record")
-    };
-    records
-        .iter()
-        .filter_map(|r| match r {
-            Rdata::Txt(t) => Some(t.as_slice()),
-            _ => None,
-        })
+/// The `i`-th TXT record of an answer, as selected by [`select_spf`].
+fn txt_at(answers: &Answers, answer: Digest, i: usize) -> &[u8] {
+    answers
+        .txts(answer)
         .nth(i)
         .unwrap_or_else(|| unreachable!("select_spf found a record"))
 }
@@ -1392,17 +1471,6 @@ fn matched(yes: bool) -> TermStep {
     }
 }
 
-fn temp_error(name: &str, qtype: QueryType, reason: &str) -> TermStep {
-    TermStep::Error(
-        SpfResult::TempError,
-        Problem::DnsFailure {
-            name: name.to_owned(),
-            qtype,
-            reason: reason.to_owned(),
-        },
-    )
-}
-
 fn qualifier_result(q: Qualifier) -> SpfResult {
     match q {
         Qualifier::Pass => SpfResult::Pass,
@@ -1412,20 +1480,20 @@ fn qualifier_result(q: Qualifier) -> SpfResult {
     }
 }
 
-/// True when `rdata` is an address of the client's family within `prefix` bits of it.
-fn in_network(ip: IpAddr, rdata: &Rdata, prefix: u8) -> bool {
-    match (ip, rdata) {
-        (IpAddr::V4(ip), Rdata::A(a)) => {
+/// True when `addr` is of the client's family and within `prefix` bits of it.
+fn in_network(ip: IpAddr, addr: IpAddr, prefix: u8) -> bool {
+    match (ip, addr) {
+        (IpAddr::V4(ip), IpAddr::V4(a)) => {
             let mask = u32::MAX
                 .checked_shl(32 - u32::from(prefix.min(32)))
                 .unwrap_or(0);
-            u32::from(ip) & mask == u32::from(*a) & mask
+            u32::from(ip) & mask == u32::from(a) & mask
         }
-        (IpAddr::V6(ip), Rdata::Aaaa(a)) => {
+        (IpAddr::V6(ip), IpAddr::V6(a)) => {
             let mask = u128::MAX
                 .checked_shl(128 - u32::from(prefix.min(128)))
                 .unwrap_or(0);
-            u128::from(ip) & mask == u128::from(*a) & mask
+            u128::from(ip) & mask == u128::from(a) & mask
         }
         _ => false,
     }
@@ -1457,16 +1525,6 @@ fn reverse_name(ip: IpAddr) -> String {
     name
 }
 
-/// `%{p}`: the target domain itself, else a subdomain of it, else any validated name.
-fn pick_validated<'n>(names: &'n [String], domain: &str) -> &'n str {
-    names
-        .iter()
-        .find(|n| n.eq_ignore_ascii_case(domain))
-        .or_else(|| names.iter().find(|n| is_same_or_subdomain(n, domain)))
-        .or_else(|| names.first())
-        .map_or("unknown", String::as_str)
-}
-
 fn is_same_or_subdomain(name: &str, domain: &str) -> bool {
     let name = name.trim_end_matches('.');
     let domain = domain.trim_end_matches('.');
@@ -1485,26 +1543,49 @@ fn is_valid_domain(domain: &str) -> bool {
     if d.is_empty() || d.len() > 253 {
         return false;
     }
-    // One pass: the character set, the label lengths and the dot count.
+    // One pass: the character set, the label lengths and the dot count. A table
+    // classifies each byte with one load instead of a chain of range tests.
     let (mut label, mut dots) = (0, 0);
     for &c in d {
-        if c == b'.' {
-            if label == 0 {
-                return false;
+        match DOMAIN_BYTES[usize::from(c)] {
+            DomainByte::Label => {
+                label += 1;
+                if label > 63 {
+                    return false;
+                }
             }
-            label = 0;
-            dots += 1;
-        } else if c.is_ascii_alphanumeric() || c == b'-' || c == b'_' {
-            label += 1;
-            if label > 63 {
-                return false;
+            DomainByte::Dot if label > 0 => {
+                label = 0;
+                dots += 1;
             }
-        } else {
-            return false;
+            DomainByte::Dot | DomainByte::Other => return false,
         }
     }
     label > 0 && dots > 0
 }
+
+#[derive(Clone, Copy)]
+enum DomainByte {
+    Label,
+    Dot,
+    Other,
+}
+
+/// [`DomainByte`] of every byte.
+static DOMAIN_BYTES: [DomainByte; 256] = {
+    let mut table = [DomainByte::Other; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+            table[c] = DomainByte::Label;
+        } else if b == b'.' {
+            table[c] = DomainByte::Dot;
+        }
+        c += 1;
+    }
+    table
+};
 
 /// A name DNS can carry and [`Lookup::name`] promises: ASCII, 1–63-octet labels, at
 /// most 253 octets. Non-ASCII (a SMTPUTF8 local part in `%{l}`, an MX exchange from
@@ -1517,4 +1598,59 @@ pub(crate) fn is_queryable_name(name: &str) -> bool {
     }
     b.split(|&c| c == b'.')
         .all(|label| (1..=63).contains(&label.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_queryable_name, is_valid_domain};
+
+    #[test]
+    fn checkable_domains() {
+        let label63 = "a".repeat(63);
+        let long = format!("{label63}.{label63}.{label63}.{}", "b".repeat(61));
+        assert_eq!(long.len(), 253);
+        for ok in ["example.com", "example.com.", "a.b", "ex_ample.c-m", "1.2"] {
+            assert!(is_valid_domain(ok), "{ok}");
+        }
+        assert!(is_valid_domain(&format!("{label63}.com")));
+        assert!(is_valid_domain(&long));
+        let bad = [
+            "",
+            ".",
+            "com",
+            "com.",
+            "a..b",
+            ".a.b",
+            "a.b..",
+            "exa mple.com",
+            "é.com",
+            "a.b/c",
+        ];
+        for bad in bad {
+            assert!(!is_valid_domain(bad), "{bad:?}");
+        }
+        assert!(!is_valid_domain(&format!("{label63}a.com")));
+        assert!(!is_valid_domain(&format!("{long}b")));
+    }
+
+    #[test]
+    fn queryable_names() {
+        let label63 = "a".repeat(63);
+        let long = format!("{label63}.{label63}.{label63}.{}", "b".repeat(61));
+        for ok in [
+            "com",
+            "a.b",
+            "_spf.example.com",
+            "x y.example",
+            &long,
+            &label63,
+        ] {
+            assert!(is_queryable_name(ok), "{ok:?}");
+        }
+        let too_long = format!("{long}b");
+        let wide = format!("{label63}a");
+        for bad in ["", ".", "a.", ".a", "a..b", "é.com", &too_long, &wide] {
+            assert!(!is_queryable_name(bad), "{bad:?}");
+        }
+    }
 }
