@@ -55,45 +55,62 @@ pub struct Scenario {
     pub answers: Answers,
 }
 
-/// A zone resolved ahead of time: every name it lists, for every query type.
-pub struct Answers(HashMap<(QueryType, String), Answer>);
+/// A zone resolved ahead of time: every name it lists (lower case, without the
+/// final dot), with its answer for every query type.
+pub struct Answers(HashMap<String, Vec<(QueryType, Answer)>>);
 
 impl Answers {
     fn from_zone(zone: &Zone) -> Self {
         let mut map = HashMap::new();
         for (name, _) in zone.entries() {
             let name = name.trim_end_matches('.').to_ascii_lowercase();
-            for qtype in [
+            let answers = [
                 QueryType::A,
                 QueryType::Aaaa,
                 QueryType::Mx,
                 QueryType::Txt,
                 QueryType::Ptr,
-            ] {
+            ]
+            .map(|qtype| {
                 let lookup = Lookup {
                     id: LookupId(0),
                     name: name.clone(),
                     qtype,
                 };
-                map.insert((qtype, name.clone()), zone.resolve(&lookup));
-            }
+                (qtype, zone.resolve(&lookup))
+            });
+            map.insert(name, answers.into());
         }
         Answers(map)
     }
 
     /// Every answer, by type and lower-case name without the final dot.
-    pub fn iter(&self) -> impl Iterator<Item = (&(QueryType, String), &Answer)> {
-        self.0.iter()
+    pub fn iter(&self) -> impl Iterator<Item = ((QueryType, &str), &Answer)> {
+        self.0.iter().flat_map(|(name, answers)| {
+            answers
+                .iter()
+                .map(move |(qtype, answer)| ((*qtype, name.as_str()), answer))
+        })
     }
 
-    /// The answer for `name` (any case, with or without the final dot), as a fresh
-    /// value; NXDOMAIN for names the zone does not list.
+    /// The answer for `name` (any case, with or without the final dot), lent;
+    /// NXDOMAIN for names the zone does not list.
+    pub fn lend(&self, qtype: QueryType, name: &str) -> &Answer {
+        const NXDOMAIN: &Answer = &Answer::NxDomain;
+        let name = name.trim_end_matches('.');
+        let found = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.0.get(&name.to_ascii_lowercase())
+        } else {
+            self.0.get(name)
+        };
+        found
+            .and_then(|answers| answers.iter().find(|(t, _)| *t == qtype))
+            .map_or(NXDOMAIN, |(_, answer)| answer)
+    }
+
+    /// [`lend`](Self::lend) as a fresh value, for libraries that take answers owned.
     pub fn get(&self, qtype: QueryType, name: &str) -> Answer {
-        let name = name.trim_end_matches('.').to_ascii_lowercase();
-        self.0
-            .get(&(qtype, name))
-            .cloned()
-            .unwrap_or(Answer::NxDomain)
+        self.lend(qtype, name).clone()
     }
 }
 

@@ -148,7 +148,7 @@ impl Zone {
             let key: Box<str> = format!("{name}.").into();
             let rs = match answer {
                 Answer::Records(rs) if !rs.is_empty() => rs,
-                Answer::TempFail(reason) if *qtype == QueryType::Txt => {
+                Answer::TempFail(reason) if qtype == QueryType::Txt => {
                     zone.txt.map.insert(key, Err(reason.clone()));
                     continue;
                 }
