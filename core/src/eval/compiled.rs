@@ -42,7 +42,7 @@ impl Str {
 
     /// The same string without one final dot.
     pub(super) fn strip_dot(self, arena: &str) -> Str {
-        let stripped = self.get(arena).ends_with('.');
+        let stripped = self.bytes(arena).last() == Some(&b'.');
         Str {
             start: self.start,
             len: self.len - u32::from(stripped),
@@ -51,10 +51,11 @@ impl Str {
 
     /// The same string without its final dots.
     pub(super) fn trim_dots(self, arena: &str) -> Str {
-        let trimmed = self.get(arena).trim_end_matches('.');
+        // Dots are ASCII, so cutting them off the bytes keeps a character boundary.
+        let kept = self.bytes(arena).iter().rposition(|&b| b != b'.');
         Str {
             start: self.start,
-            len: trimmed.len() as u32,
+            len: kept.map_or(0, |i| i as u32 + 1),
         }
     }
 }

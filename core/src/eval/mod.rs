@@ -460,6 +460,22 @@ impl Evaluator {
     ///
     /// Answers may come in any order, also after the evaluation finished (they are
     /// then ignored). Anything DNS says is accepted; only misuse is an `Err`.
+    ///
+    /// ```
+    /// use std::collections::HashMap;
+    /// use spfgate::dns::{Answer, QueryType, Rdata};
+    /// use spfgate::eval::{Config, Evaluator, Request, Step};
+    ///
+    /// let record = Answer::Records(vec![Rdata::Txt(b"v=spf1 -all".to_vec())]);
+    /// let cache = HashMap::from([(("example.com", QueryType::Txt), record)]);
+    /// let req = Request::new("192.0.2.10".parse().unwrap(), "a@example.com", "mx.example.com");
+    /// let mut ev = Evaluator::new(req, Config::default());
+    /// let Step::Lookups(batch) = ev.poll() else { unreachable!() };
+    /// let cached = &cache[&(batch[0].name.as_str(), batch[0].qtype)];
+    /// ev.answer(batch[0].id, cached).unwrap(); // lent: the cache keeps its answer
+    /// # let Step::Done(outcome) = ev.poll() else { unreachable!() };
+    /// # assert_eq!(outcome.result, spfgate::eval::SpfResult::Fail);
+    /// ```
     pub fn answer(&mut self, id: LookupId, answer: impl Borrow<Answer>) -> Result<(), AnswerError> {
         let index = id.0.wrapping_sub(self.first_id) as usize;
         let slot = self
@@ -904,13 +920,17 @@ impl Evaluator {
                     return Flow::Continue;
                 }
                 TermStep::Matched => {
-                    self.trace_term(domain, qualifier, mech, true, depth);
+                    if self.config.trace {
+                        self.trace_term(domain, qualifier, mech, true, depth);
+                    }
                     let result = qualifier_result(qualifier);
                     self.end_frame(result, Some((qualifier, mech)), None);
                     return Flow::Continue;
                 }
                 TermStep::NoMatch => {
-                    self.trace_term(domain, qualifier, mech, false, depth);
+                    if self.config.trace {
+                        self.trace_term(domain, qualifier, mech, false, depth);
+                    }
                     let frame = self.frames.last_mut().unwrap_or_else(|| unreachable!());
                     frame.next += 1;
                     frame.counted = false;
@@ -948,14 +968,12 @@ impl Evaluator {
         matched: bool,
         depth: u32,
     ) {
-        if self.config.trace {
-            self.trace.push(TraceEvent::Term {
-                domain: domain.get(&self.text).to_owned(),
-                term: directive_text(qualifier, mech, &self.text),
-                matched,
-                depth,
-            });
-        }
+        self.trace.push(TraceEvent::Term {
+            domain: domain.get(&self.text).to_owned(),
+            term: directive_text(qualifier, mech, &self.text),
+            matched,
+            depth,
+        });
     }
 
     /// Counts the current term against the DNS-term limit, once per term.

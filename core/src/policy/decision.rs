@@ -43,6 +43,7 @@
 //! assert_eq!(verdict.rule.to_string(), "SPF pass: ip4:192.0.2.0/24 in the record of acme.example");
 //! ```
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -557,10 +558,10 @@ impl Decision {
         }
     }
 
-    /// Supplies the answer to a lookup handed out by [`poll`](Self::poll).
-    /// Answers may come in any order; only misuse (an id never handed out, a
-    /// second answer) is an `Err`.
-    pub fn answer(&mut self, id: LookupId, answer: Answer) -> Result<(), AnswerError> {
+    /// Supplies the answer to a lookup handed out by [`poll`](Self::poll), owned
+    /// or lent (see [`Evaluator::answer`]). Answers may come in any order; only
+    /// misuse (an id never handed out, a second answer) is an `Err`.
+    pub fn answer(&mut self, id: LookupId, answer: impl Borrow<Answer>) -> Result<(), AnswerError> {
         match &mut self.inner {
             Inner::Decided(_) => Err(AnswerError::UnknownId(id)),
             Inner::Spf { evaluator, .. } => evaluator.answer(id, answer),
@@ -584,9 +585,10 @@ impl Decision {
         }
     }
 
-    /// Decides to the end with a synchronous resolver; convenient for tests
-    /// and in-process zones. Callers with real I/O use `poll`/`answer`.
-    pub fn run_with(self, resolve: impl FnMut(&Lookup) -> Answer) -> Verdict {
+    /// Decides to the end with a synchronous resolver, which returns each answer
+    /// owned or lent; convenient for tests and in-process zones. Callers with real
+    /// I/O use `poll`/`answer`.
+    pub fn run_with<A: Borrow<Answer>>(self, resolve: impl FnMut(&Lookup) -> A) -> Verdict {
         match self.inner {
             Inner::Decided(verdict) => *verdict,
             Inner::Spf {
