@@ -178,9 +178,10 @@ pub struct Evaluator {
     frames: Vec<Frame>,
     /// Boxed: rare, and the evaluator moves by value.
     explaining: Option<Box<Explaining>>,
-    outcome: Option<Outcome>,
-    /// The previous evaluation's outcome, whose strings the next one writes into.
-    spent: Option<Outcome>,
+    /// The outcome once `done`; before, the previous evaluation's, whose strings
+    /// and trace buffer the next one writes into.
+    outcome: Outcome,
+    done: bool,
     /// The client's validated reverse names, once computed.
     validated: Option<Vec<Str>>,
     dns_terms: u32,
@@ -197,7 +198,7 @@ impl std::fmt::Debug for Evaluator {
             .field("ip", &self.ip)
             .field("frames", &self.frames.len())
             .field("queries", &self.queries)
-            .field("done", &self.outcome.is_some())
+            .field("done", &self.done)
             .finish()
     }
 }
@@ -302,8 +303,19 @@ impl Evaluator {
             },
             frames: Vec::new(),
             explaining: None,
-            outcome: None,
-            spent: None,
+            outcome: Outcome {
+                result: SpfResult::None,
+                mechanism: None,
+                domain: String::new(),
+                problem: None,
+                explanation: None,
+                dns_terms: 0,
+                void_lookups: 0,
+                queries: 0,
+                round_trips: 0,
+                trace: Vec::new(),
+            },
+            done: false,
             validated: None,
             dns_terms: 0,
             void_lookups: 0,
@@ -344,9 +356,7 @@ impl Evaluator {
         self.handed = 0;
         self.frames.clear();
         self.explaining = None;
-        if let Some(outcome) = self.outcome.take() {
-            self.spent = Some(outcome);
-        }
+        self.done = false;
         self.validated = None;
         self.dns_terms = 0;
         self.void_lookups = 0;
@@ -401,11 +411,11 @@ impl Evaluator {
 
     /// Advances as far as the answers allow and says what is needed next.
     pub fn poll(&mut self) -> Step<'_> {
-        if self.outcome.is_none() {
+        if !self.done {
             self.advance();
         }
-        if self.outcome.is_some() {
-            return Step::Done(self.outcome.as_ref().unwrap_or_else(|| unreachable!()));
+        if self.done {
+            return Step::Done(&self.outcome);
         }
         match self.hand_out() {
             Some(batch) => Step::Lookups(
@@ -492,7 +502,7 @@ impl Evaluator {
 
     /// Stores the answer of a sent, unanswered slot.
     fn take_answer(&mut self, slot: usize, answer: &Answer) {
-        if self.config.trace && self.outcome.is_none() {
+        if self.config.trace && !self.done {
             self.trace.push(TraceEvent::Answer {
                 id: self.id_of(slot as u32),
                 answer: answer.to_string(),
@@ -529,7 +539,7 @@ impl Evaluator {
 
     /// The outcome, once finished.
     pub fn outcome(&self) -> Option<&Outcome> {
-        self.outcome.as_ref()
+        self.done.then_some(&self.outcome)
     }
 
     /// Drives the evaluation to the end with a synchronous resolver; convenient for
@@ -543,7 +553,7 @@ impl Evaluator {
     /// evaluation could not go on.
     pub fn run_with<A: Borrow<Answer>>(mut self, resolve: impl FnMut(&Lookup) -> A) -> Outcome {
         self.drive_with(resolve);
-        self.outcome.take().unwrap_or_else(|| unreachable!())
+        self.outcome
     }
 
     /// [`run_with`](Self::run_with) keeping the evaluator, to
@@ -557,10 +567,10 @@ impl Evaluator {
         mut resolve: impl FnMut(&Lookup) -> A,
     ) -> &Outcome {
         loop {
-            if self.outcome.is_none() {
+            if !self.done {
                 self.advance();
             }
-            if self.outcome.is_some() {
+            if self.done {
                 break;
             }
             let batch = self
@@ -580,13 +590,13 @@ impl Evaluator {
                 self.take_answer(slot, answer.borrow());
             }
         }
-        self.outcome.as_ref().unwrap_or_else(|| unreachable!())
+        &self.outcome
     }
 
     // ----- driving -------------------------------------------------------------
 
     fn advance(&mut self) {
-        while self.outcome.is_none() {
+        while !self.done {
             let flow = if self.explaining.is_some() {
                 self.step_explanation()
             } else {
@@ -708,33 +718,32 @@ impl Evaluator {
         selected
     }
 
-    /// Writes the outcome, into the strings of the previous evaluation's when there is one.
+    /// Writes the outcome over the previous evaluation's, reusing its strings.
     fn finish(&mut self, verdict: Verdict, explanation: Option<String>) {
         self.frames.clear();
         self.explaining = None;
-        let (mut domain, mut mechanism) = match self.spent.take() {
-            Some(spent) => (spent.domain, spent.mechanism),
-            None => (String::new(), None),
-        };
-        domain.clear();
-        domain.push_str(verdict.domain.get(&self.text));
-        let mechanism = verdict.matched.map(|(qualifier, mech)| {
-            let mut text = mechanism.take().unwrap_or_default();
-            write_directive(&mut text, qualifier, mech, &self.text);
-            text
-        });
-        self.outcome = Some(Outcome {
-            result: verdict.result,
-            mechanism,
-            domain,
-            problem: verdict.problem,
-            explanation,
-            dns_terms: self.dns_terms,
-            void_lookups: self.void_lookups,
-            queries: self.queries,
-            round_trips: self.round_trips,
-            trace: std::mem::take(&mut self.trace),
-        });
+        let outcome = &mut self.outcome;
+        outcome.result = verdict.result;
+        outcome.domain.clear();
+        outcome.domain.push_str(verdict.domain.get(&self.text));
+        match verdict.matched {
+            Some((qualifier, mech)) => {
+                let text = outcome.mechanism.get_or_insert_default();
+                write_directive(text, qualifier, mech, &self.text);
+            }
+            None => outcome.mechanism = None,
+        }
+        outcome.problem = verdict.problem;
+        outcome.explanation = explanation;
+        outcome.dns_terms = self.dns_terms;
+        outcome.void_lookups = self.void_lookups;
+        outcome.queries = self.queries;
+        outcome.round_trips = self.round_trips;
+        // The trace moves into the outcome; the next evaluation records into the
+        // previous outcome's buffer.
+        std::mem::swap(&mut outcome.trace, &mut self.trace);
+        self.trace.clear();
+        self.done = true;
     }
 
     /// Ends the whole evaluation with an error found in the current frame.
