@@ -27,6 +27,14 @@ impl Str {
         }
     }
 
+    /// What was appended to the arena since it was `start` bytes long.
+    pub(super) fn since(arena: &str, start: usize) -> Str {
+        Str {
+            start: start as u32,
+            len: (arena.len() - start) as u32,
+        }
+    }
+
     pub(super) fn get(self, arena: &str) -> &str {
         &arena[self.start as usize..(self.start + self.len) as usize]
     }

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use super::compiled::Str;
 use crate::dns::{Answer, QueryType, Rdata};
+use crate::record::{Selection, is_spf_record};
 
 /// One record of the type asked for.
 #[derive(Debug, Clone, Copy)]
@@ -63,18 +64,26 @@ impl Answers {
         self.bytes.reserve(bytes);
     }
 
-    /// Copies what SPF reads from an answer to a `qtype` lookup.
+    /// Copies what SPF reads from an answer to a `qtype` lookup. For TXT answers, also
+    /// picks the SPF record among them (RFC 7208 §4.5) while the records are at hand;
+    /// the index counts TXT records.
     pub(super) fn digest(
         &mut self,
         answer: &Answer,
         qtype: QueryType,
         text: &mut String,
-    ) -> Digest {
+    ) -> (Digest, Selection) {
         let records = match answer {
-            Answer::NxDomain => return Digest::NxDomain,
-            Answer::TempFail(reason) => return Digest::TempFail(Str::push(text, reason)),
+            Answer::NxDomain => return (Digest::NxDomain, Selection::NoRecord),
+            Answer::TempFail(reason) => {
+                return (
+                    Digest::TempFail(Str::push(text, reason)),
+                    Selection::NoRecord,
+                );
+            }
             Answer::Records(records) => records,
         };
+        let mut spf = Selection::NoRecord;
         let start = self.items.len();
         for record in records {
             let item = match (qtype, record) {
@@ -87,6 +96,12 @@ impl Answers {
                     Item::Name(Str::push(text, name.trim_end_matches('.')))
                 }
                 (QueryType::Txt, Rdata::Txt(t)) => {
+                    if is_spf_record(t) {
+                        spf = match spf {
+                            Selection::NoRecord => Selection::One(self.items.len() - start),
+                            _ => Selection::Multiple,
+                        };
+                    }
                     let start = self.bytes.len() as u32;
                     self.bytes.extend_from_slice(t);
                     Item::Txt {
@@ -99,11 +114,12 @@ impl Answers {
             };
             self.items.push(item);
         }
-        Digest::Records {
+        let digest = Digest::Records {
             total: records.len() as u32,
             start: start as u32,
             items: (self.items.len() - start) as u32,
-        }
+        };
+        (digest, spf)
     }
 
     /// How many records of the type asked for an answer holds.
@@ -127,12 +143,12 @@ impl Answers {
         }
     }
 
-    /// The records of a TXT answer.
-    pub(super) fn txts(&self, digest: Digest) -> impl Iterator<Item = &[u8]> + '_ {
-        self.items(digest).iter().filter_map(|item| match *item {
-            Item::Txt { start, len } => Some(&self.bytes[start as usize..(start + len) as usize]),
-            _ => None,
-        })
+    /// The `k`-th record of a TXT answer (`k` below [`count`](Self::count)).
+    pub(super) fn txt(&self, digest: Digest, k: usize) -> &[u8] {
+        match self.items(digest)[k] {
+            Item::Txt { start, len } => &self.bytes[start as usize..(start + len) as usize],
+            _ => unreachable!("TXT answers hold TXT records only"),
+        }
     }
 
     fn items(&self, digest: Digest) -> &[Item] {

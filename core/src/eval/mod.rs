@@ -38,7 +38,7 @@ use self::compiled::{Header, Mech, Op, Spec, Str, compile, directive_text, write
 use self::digest::{Answers, Digest};
 use crate::dns::{Answer, Lookup, LookupId, QueryType};
 use crate::macros::{self, MacroString, MacroVars, Target};
-use crate::record::{ParseError, Qualifier, Record, Selection, is_spf_record};
+use crate::record::{ParseError, Qualifier, Record, Selection};
 
 mod compiled;
 mod digest;
@@ -65,6 +65,8 @@ struct Slot {
     /// A prefetched record whose own targets were prefetched in turn.
     scanned: bool,
     answer: Option<Digest>,
+    /// For TXT answers: which record is the SPF record, found when the answer came.
+    spf: Selection,
     /// For TXT answers: the SPF record selected and compiled, once asked for.
     record: Option<Selected>,
     /// Why the selected record did not compile, until a frame reports it.
@@ -184,6 +186,8 @@ pub struct Evaluator {
     done: bool,
     /// The client's validated reverse names, once computed.
     validated: Option<Vec<Str>>,
+    /// The client's reverse name in the arena, once its PTR lookup is asked for.
+    reverse: Option<Str>,
     dns_terms: u32,
     void_lookups: u32,
     queries: u32,
@@ -317,6 +321,7 @@ impl Evaluator {
             },
             done: false,
             validated: None,
+            reverse: None,
             dns_terms: 0,
             void_lookups: 0,
             queries: 0,
@@ -358,6 +363,7 @@ impl Evaluator {
         self.explaining = None;
         self.done = false;
         self.validated = None;
+        self.reverse = None;
         self.dns_terms = 0;
         self.void_lookups = 0;
         self.queries = 0;
@@ -508,9 +514,10 @@ impl Evaluator {
                 answer: answer.to_string(),
             });
         }
-        let qtype = self.slots[slot].qtype;
-        let digest = self.answers.digest(answer, qtype, &mut self.text);
-        self.slots[slot].answer = Some(digest);
+        let slot = &mut self.slots[slot];
+        let (digest, spf) = self.answers.digest(answer, slot.qtype, &mut self.text);
+        slot.answer = Some(digest);
+        slot.spf = spf;
     }
 
     /// Supplies a raw DNS response message to a lookup.
@@ -667,17 +674,6 @@ impl Evaluator {
         Ok(Got::Waiting)
     }
 
-    /// [`need`](Self::need) for a name from outside the arena (DNS data, computed
-    /// names); it is copied in only when it is new.
-    fn need_outside(&mut self, qtype: QueryType, name: &str) -> Result<Got, Problem> {
-        let name = name.strip_suffix('.').unwrap_or(name);
-        if let Some(got) = self.find(qtype, name) {
-            return Ok(got);
-        }
-        let name = Str::push(&mut self.text, name);
-        self.ask(qtype, name, false)
-    }
-
     fn answer_at(&self, slot: usize) -> Digest {
         self.slots[slot]
             .answer
@@ -688,6 +684,7 @@ impl Evaluator {
     fn select(&mut self, slot: usize) -> Selected {
         let Slot {
             answer,
+            spf,
             record,
             error,
             ..
@@ -699,11 +696,11 @@ impl Evaluator {
             answer.unwrap_or_else(|| unreachable!("only answered slots are selected from"));
         let selected = match answer {
             Digest::TempFail(_) => Selected::TempFail,
-            answer => match select_spf(&self.answers, answer) {
+            answer => match *spf {
                 Selection::NoRecord => Selected::NoRecord,
                 Selection::Multiple => Selected::Multiple,
                 Selection::One(i) => {
-                    let text = txt_at(&self.answers, answer, i);
+                    let text = self.answers.txt(answer, i);
                     match compile(text, &mut self.ops, &mut self.text) {
                         Ok(header) => Selected::Record(header),
                         Err(e) => {
@@ -801,11 +798,10 @@ impl Evaluator {
                     // Taken already; a broken record ends the evaluation, so this is
                     // defensive: parse again for the error.
                     None => {
-                        let answer = self.answer_at(slot);
-                        let Selection::One(i) = select_spf(&self.answers, answer) else {
+                        let Selection::One(i) = self.slots[slot].spf else {
                             unreachable!("selected as one record")
                         };
-                        Record::parse_bytes(txt_at(&self.answers, answer, i))
+                        Record::parse_bytes(self.answers.txt(self.answer_at(slot), i))
                             .err()
                             .unwrap_or_else(|| unreachable!("the record did not compile"))
                     }
@@ -828,11 +824,11 @@ impl Evaluator {
     }
 
     fn trace_record(&mut self, slot: usize, domain: Str, depth: u32) {
-        let answer = self.answer_at(slot);
-        let Selection::One(i) = select_spf(&self.answers, answer) else {
+        let Selection::One(i) = self.slots[slot].spf else {
             unreachable!("selected as one record")
         };
-        let text = String::from_utf8_lossy(txt_at(&self.answers, answer, i)).into_owned();
+        let text = self.answers.txt(self.answer_at(slot), i);
+        let text = String::from_utf8_lossy(text).into_owned();
         self.trace.push(TraceEvent::Record {
             domain: domain.get(&self.text).to_owned(),
             text,
@@ -1237,8 +1233,13 @@ impl Evaluator {
         if self.validated.is_some() {
             return Ok(true);
         }
-        let reverse = reverse_name(self.ip);
-        let answer = match self.need_outside(QueryType::Ptr, &reverse)? {
+        let reverse = match self.reverse {
+            Some(reverse) => reverse,
+            None => *self
+                .reverse
+                .insert(push_reverse_name(self.ip, &mut self.text)),
+        };
+        let answer = match self.need(QueryType::Ptr, reverse, false)? {
             Got::Waiting => return Ok(false),
             Got::Ready(slot) => self.answer_at(slot),
         };
@@ -1271,8 +1272,11 @@ impl Evaluator {
     }
 
     fn ptr_answer_was_void(&self) -> bool {
-        let reverse = reverse_name(self.ip);
-        matches!(self.find(QueryType::Ptr, &reverse), Some(Got::Ready(slot)) if self.answer_at(slot).is_void())
+        let Some(reverse) = self.reverse else {
+            return false;
+        };
+        let ptr = self.find(QueryType::Ptr, reverse.get(&self.text));
+        matches!(ptr, Some(Got::Ready(slot)) if self.answer_at(slot).is_void())
     }
 
     fn temp_error(&self, name: Str, qtype: QueryType, reason: Str) -> TermStep {
@@ -1369,11 +1373,10 @@ impl Evaluator {
             }
             Ok(Got::Ready(slot)) => match self.answer_at(slot) {
                 // Exactly one TXT record, or the explanation is ignored (RFC 7208 §6.2).
-                a @ Digest::Records { total: 1, .. } => self
-                    .answers
-                    .txts(a)
-                    .next()
-                    .and_then(|t| std::str::from_utf8(t).ok())
+                a @ Digest::Records {
+                    total: 1, items: 1, ..
+                } => std::str::from_utf8(self.answers.txt(a, 0))
+                    .ok()
                     .map(str::to_owned),
                 _ => None,
             },
@@ -1462,32 +1465,11 @@ impl Slot {
             prefetch,
             scanned: false,
             answer,
+            spf: Selection::NoRecord,
             record: None,
             error: None,
         }
     }
-}
-
-/// Picks the SPF record among an answer's TXT records (RFC 7208 §4.5).
-fn select_spf(answers: &Answers, answer: Digest) -> Selection {
-    let mut found = Selection::NoRecord;
-    for (i, txt) in answers.txts(answer).enumerate() {
-        if is_spf_record(txt) {
-            if found != Selection::NoRecord {
-                return Selection::Multiple;
-            }
-            found = Selection::One(i);
-        }
-    }
-    found
-}
-
-/// The `i`-th TXT record of an answer, as selected by [`select_spf`].
-fn txt_at(answers: &Answers, answer: Digest, i: usize) -> &[u8] {
-    answers
-        .txts(answer)
-        .nth(i)
-        .unwrap_or_else(|| unreachable!("select_spf found a record"))
 }
 
 fn matched(yes: bool) -> TermStep {
@@ -1526,30 +1508,31 @@ fn in_network(ip: IpAddr, addr: IpAddr, prefix: u8) -> bool {
     }
 }
 
-/// `in-addr.arpa` / `ip6.arpa` name of the client, written directly in reverse order
-/// (lower-case nibbles) rather than formatted forwards and turned around.
-fn reverse_name(ip: IpAddr) -> String {
+/// Appends the `in-addr.arpa` / `ip6.arpa` name of the client to the arena, written
+/// directly in reverse order (lower-case nibbles) rather than formatted forwards and
+/// turned around.
+fn push_reverse_name(ip: IpAddr, arena: &mut String) -> Str {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut name = String::with_capacity(72);
+    let start = arena.len();
     match ip {
         IpAddr::V4(v4) => {
             for &octet in v4.octets().iter().rev() {
-                macros::push_decimal(octet, &mut name);
-                name.push('.');
+                macros::push_decimal(octet, arena);
+                arena.push('.');
             }
-            name.push_str("in-addr.arpa");
+            arena.push_str("in-addr.arpa");
         }
         IpAddr::V6(v6) => {
             for &byte in v6.octets().iter().rev() {
-                name.push(HEX[usize::from(byte & 0xf)] as char);
-                name.push('.');
-                name.push(HEX[usize::from(byte >> 4)] as char);
-                name.push('.');
+                arena.push(HEX[usize::from(byte & 0xf)] as char);
+                arena.push('.');
+                arena.push(HEX[usize::from(byte >> 4)] as char);
+                arena.push('.');
             }
-            name.push_str("ip6.arpa");
+            arena.push_str("ip6.arpa");
         }
     }
-    name
+    Str::since(arena, start)
 }
 
 fn is_same_or_subdomain(name: &str, domain: &str) -> bool {
