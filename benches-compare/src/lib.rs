@@ -24,6 +24,12 @@ pub mod viaspf_run;
 /// A typical short record.
 pub const SHORT: &str = "v=spf1 ip4:192.0.2.0/24 include:_spf.example.com -all";
 
+/// A record of twelve `ip6:` networks, as large senders publish them.
+pub const IP6_HEAVY: &str = "v=spf1 ip6:2001:4860:4000::/36 ip6:2404:6800:4000::/36 ip6:2607:f8b0:4000::/36 \
+    ip6:2800:3f0:4000::/36 ip6:2a00:1450:4000::/36 ip6:2c0f:fb50:4000::/36 ip6:2a01:111:f400::/48 \
+    ip6:2a01:111:f403::/49 ip6:2a01:111:f403:8000::/51 ip6:2a01:111:f403:c000::/51 \
+    ip6:2a01:111:f403:f000::/52 ip6:2a03:2880:f000:1234:face:b00c:0:25de ~all";
+
 /// The repository's `shared/` folder beside the repository root.
 fn shared(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

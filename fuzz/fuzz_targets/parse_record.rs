@@ -1,10 +1,13 @@
 //! Arbitrary bytes as a TXT record: the parser never panics, errors point inside the
-//! input (on character boundaries when it is UTF-8), and accepted records are exactly
-//! those record selection calls SPF records.
+//! input (on character boundaries when it is UTF-8), accepted records are exactly
+//! those record selection calls SPF records, and `ip6:` addresses are read as
+//! `Ipv6Addr::from_str` reads them.
 #![no_main]
 
+use std::net::Ipv6Addr;
+
 use libfuzzer_sys::fuzz_target;
-use spfgate::record::{Record, select_record};
+use spfgate::record::{Directive, Mechanism, ParseErrorKind, Record, Term, select_record};
 
 fuzz_target!(|data: &[u8]| {
     match Record::parse_bytes(data) {
@@ -17,10 +20,21 @@ fuzz_target!(|data: &[u8]| {
             );
             // Spans are in order, inside the text, and cover non-empty terms.
             let mut end = 0;
-            for (_, span) in record.spanned_terms() {
+            for (term, span) in record.spanned_terms() {
                 assert!(span.start >= end && span.len > 0 && span.end() <= data.len());
                 assert!(!data[span.start..span.end()].contains(&b' '));
                 end = span.end();
+                if let Term::Directive(Directive {
+                    mechanism: Mechanism::Ip6(net),
+                    ..
+                }) = term
+                {
+                    // `[qualifier]ip6:` then the address up to the first `/`.
+                    let text = std::str::from_utf8(&data[span.start..span.end()]).unwrap();
+                    let (_, net_text) = text.split_once(':').unwrap();
+                    let addr = net_text.split('/').next().unwrap();
+                    assert_eq!(addr.parse::<Ipv6Addr>(), Ok(net.addr()), "{addr:?}");
+                }
             }
         }
         Err(error) => {
@@ -39,6 +53,11 @@ fuzz_target!(|data: &[u8]| {
                 );
             }
             assert!(error.term().chars().count() <= 64);
+            if matches!(error.kind(), ParseErrorKind::InvalidIp6) {
+                let span = &data[error.offset()..error.offset() + error.len()];
+                let addr = std::str::from_utf8(span).unwrap();
+                assert!(addr.parse::<Ipv6Addr>().is_err(), "rejected {addr:?}");
+            }
             let _ = error.to_string();
         }
     }

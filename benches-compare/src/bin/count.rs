@@ -2,19 +2,22 @@
 //! `valgrind --tool=callgrind` (repeatable where wall-clock times are not), and checks
 //! how many suite results agree with the suite's expectations.
 //!
-//! `count WORKLOAD LIBRARY N` with WORKLOAD `short`, `corpus`, `suite` or `agree` and
-//! LIBRARY `spfgate`, `spfgate-restarted` (one evaluator restarted for every scenario;
-//! parsing as `spfgate`), `mail-auth` or `viaspf`.
+//! `count WORKLOAD LIBRARY N` with WORKLOAD `short`, `ip6` (a record of many `ip6:`
+//! networks), `corpus`, `suite` or `agree` and LIBRARY `spfgate`, `spfgate-restarted`
+//! (one evaluator restarted for every scenario; parsing as `spfgate`), `mail-auth` or
+//! `viaspf`.
 
 use std::hint::black_box;
 
-use spfgate_benches_compare::{SHORT, corpus, mail_auth_run, spfgate_run, suite, viaspf_run};
+use spfgate_benches_compare::{
+    IP6_HEAVY, SHORT, corpus, mail_auth_run, spfgate_run, suite, viaspf_run,
+};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, workload, library, n] = &args[..] else {
         panic!(
-            "usage: count short|corpus|suite|agree spfgate|spfgate-restarted|mail-auth|viaspf N"
+            "usage: count short|ip6|corpus|suite|agree spfgate|spfgate-restarted|mail-auth|viaspf N"
         );
     };
     let n: usize = n.parse().expect("N");
@@ -28,6 +31,11 @@ fn main() {
         "short" => {
             for _ in 0..n {
                 black_box(parse(black_box(SHORT)));
+            }
+        }
+        "ip6" => {
+            for _ in 0..n {
+                black_box(parse(black_box(IP6_HEAVY)));
             }
         }
         "corpus" => {

@@ -23,6 +23,7 @@ use crate::macros::MacroString;
 pub(crate) use self::parser::visit_terms_bytes;
 
 mod error;
+mod ipv6;
 mod parser;
 mod select;
 

@@ -7,16 +7,18 @@
 //! literal domain (no `%`) from one that needs the macro grammar. When a term fails,
 //! a bad byte from it on is reported instead, as if the character set had been checked
 //! first. Well-formed terms take straight-line paths (a mechanism name matched as one
-//! word, a hand loop for the dotted quad); every error is built out of line, so the
-//! `Ok` path moves small values only. Every step looks at each byte a bounded number
-//! of times, so parsing is linear in the record length whatever the input.
+//! word, hand loops for the dotted quad and for IPv6 addresses); every error is built
+//! out of line, so the `Ok` path moves small values only. Every step looks at each byte
+//! a bounded number of times, so parsing is linear in the record length whatever the
+//! input.
 
 use std::borrow::Cow;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv4Addr;
 
 use ipnet::{Ipv4Net, Ipv6Net};
 
 use super::error::excerpt;
+use super::ipv6::parse_ipv6;
 use super::{
     Directive, DualCidr, Mechanism, Modifier, ParseError, ParseErrorKind, Qualifier, Record, Term,
 };
@@ -501,14 +503,7 @@ fn parse_directive<'a>(
         }
         Name::Ptr => Mechanism::Ptr(optional_domain(cx, args)?),
         Name::Ip4 => ip4_network(cx, args)?,
-        Name::Ip6 => {
-            let (addr, prefix) = network(cx, args, ParseErrorKind::InvalidIp6)?;
-            let ip: Ipv6Addr = addr
-                .parse()
-                .map_err(|_| cx.err(ParseErrorKind::InvalidIp6, cx.pos(addr), addr.len()))?;
-            let prefix = prefix.map_or(Ok(128), |d| cidr_length(cx, d, 128))?;
-            Mechanism::Ip6(Ipv6Net::new_assert(ip, prefix))
-        }
+        Name::Ip6 => ip6_network(cx, args)?,
     };
     Ok(Directive {
         qualifier,
@@ -665,23 +660,6 @@ fn trailing_length(s: &str) -> Option<(&str, &str)> {
         .then_some((&s[..slash], digits))
 }
 
-/// `addr ["/" length]` for ip4/ip6, after the required `:`; the length is left unchecked
-/// so the address before it is validated (and reported) first.
-fn network<'a>(
-    cx: &TermCx<'a>,
-    args: &'a str,
-    missing: ParseErrorKind,
-) -> TermResult<(&'a str, Option<&'a str>)> {
-    let Some(net) = args.strip_prefix(':') else {
-        return Err(cx.err(missing, cx.pos(args), args.len()));
-    };
-    // A byte loop: these are a few bytes long, too short for `memchr` to pay off.
-    Ok(match net.bytes().position(|c| c == b'/') {
-        Some(slash) => (&net[..slash], Some(&net[slash + 1..])),
-        None => (net, None),
-    })
-}
-
 /// `"0" / %x31-39 *DIGIT`, at most `max`.
 fn cidr_length(cx: &TermCx<'_>, digits: &str, max: u8) -> TermResult<u8> {
     let at = cx.pos(digits);
@@ -722,8 +700,27 @@ fn ip4_network<'a>(cx: &TermCx<'a>, args: &'a str) -> TermResult<Mechanism<'a>> 
     Ok(Mechanism::Ip4(Ipv4Net::new_assert(ip, prefix)))
 }
 
-/// The dotted quad of `dec-octet`s at the start of `b`, and where it ends.
-fn dotted_quad(b: &[u8]) -> Option<(Ipv4Addr, usize)> {
+/// `ip6:` arguments: `":" ip6-network [ip6-cidr-length]`.
+fn ip6_network<'a>(cx: &TermCx<'a>, args: &'a str) -> TermResult<Mechanism<'a>> {
+    let Some(net) = args.strip_prefix(':') else {
+        return Err(cx.err(ParseErrorKind::InvalidIp6, cx.pos(args), args.len()));
+    };
+    // The address ends at the first `/`, and an IPv6 address holds none.
+    let Some((ip, end)) = parse_ipv6(net.as_bytes()) else {
+        let addr = net.split('/').next().unwrap_or(net);
+        return Err(cx.err(ParseErrorKind::InvalidIp6, cx.pos(addr), addr.len()));
+    };
+    let prefix = match net.get(end + 1..) {
+        Some(digits) => cidr_length(cx, digits, 128)?,
+        None => 128,
+    };
+    Ok(Mechanism::Ip6(Ipv6Net::new_assert(ip, prefix)))
+}
+
+/// The dotted quad of `dec-octet`s at the start of `b`, and where it ends. Inlined into
+/// both callers: `ip4:` terms are common, and a call would cost them more than the copy.
+#[inline(always)]
+pub(super) fn dotted_quad(b: &[u8]) -> Option<(Ipv4Addr, usize)> {
     let mut octets = [0u8; 4];
     let mut i = 0;
     for (n, octet) in octets.iter_mut().enumerate() {
