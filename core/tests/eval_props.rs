@@ -327,3 +327,29 @@ fn prefetch_saves_round_trips_on_include_chains() {
         (without.result, without.queries)
     );
 }
+
+/// The default explanation is expanded like an `exp=` text when it holds macros, kept
+/// as written when it holds none or does not parse, and capped at 2048 bytes.
+#[test]
+fn default_explanations() {
+    let explain = |default: &str| {
+        let config = Config {
+            default_explanation: Some(default.into()),
+            ..Config::default()
+        };
+        let fail = Answer::Records(vec![Rdata::Txt(b"v=spf1 -all".to_vec())]);
+        Evaluator::new(request("192.0.2.1".parse().unwrap()), config)
+            .run_with(|_| &fail)
+            .explanation
+            .expect("a fail is explained")
+    };
+    assert_eq!(
+        explain("%{i} may not send for %{d}%_(%{l})"),
+        "192.0.2.1 may not send for a.test (user)"
+    );
+    assert_eq!(explain("See the policy"), "See the policy");
+    assert_eq!(explain("broken %{x"), "broken %{x");
+    assert_eq!(explain(&"x".repeat(2048)), "x".repeat(2048));
+    assert_eq!(explain(&"x".repeat(3000)), "x".repeat(2048));
+    assert_eq!(explain(&format!("%%{}", "y".repeat(3000))).len(), 2048);
+}

@@ -1424,6 +1424,10 @@ impl Evaluator {
 
     fn default_explanation(&self, domain: Str) -> Option<String> {
         let text = self.config.default_explanation.as_deref()?;
+        if text.len() <= macros::MAX_EXPLANATION && !text.contains('%') {
+            // Without macros the text is its own expansion, valid or not.
+            return Some(text.to_owned());
+        }
         Some(match MacroString::parse(text, true) {
             Ok(ms) => self.expand_explanation(&ms, domain),
             Err(_) => text.to_owned(),
