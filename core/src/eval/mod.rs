@@ -623,8 +623,7 @@ impl Evaluator {
     }
 
     /// The slot already asked for `name` (any case).
-    fn find(&self, qtype: QueryType, name: &str) -> Option<Got> {
-        let name = name.as_bytes();
+    fn find(&self, qtype: QueryType, name: &[u8]) -> Option<Got> {
         let i = self.slots.iter().position(|s| {
             // Type and length first, which rule out most slots without reading text.
             // Names mostly come back in the case they were first asked in: compare
@@ -644,7 +643,7 @@ impl Evaluator {
     /// locally with NXDOMAIN.
     fn need(&mut self, qtype: QueryType, name: Str, prefetch: bool) -> Result<Got, Problem> {
         let name = name.strip_dot(&self.text);
-        match self.find(qtype, name.get(&self.text)) {
+        match self.find(qtype, name.bytes(&self.text)) {
             Some(got) => Ok(got),
             None => self.ask(qtype, name, prefetch),
         }
@@ -653,7 +652,7 @@ impl Evaluator {
     /// Opens a slot for a name not asked before (already without its final dot).
     fn ask(&mut self, qtype: QueryType, name: Str, prefetch: bool) -> Result<Got, Problem> {
         let index = self.slots.len();
-        if !is_queryable_name(name.get(&self.text)) {
+        if !is_queryable_name(name.bytes(&self.text)) {
             self.slots
                 .push(Slot::new(name, qtype, prefetch, Some(Digest::NxDomain)));
             return Ok(Got::Ready(index));
@@ -1275,7 +1274,7 @@ impl Evaluator {
         let Some(reverse) = self.reverse else {
             return false;
         };
-        let ptr = self.find(QueryType::Ptr, reverse.get(&self.text));
+        let ptr = self.find(QueryType::Ptr, reverse.bytes(&self.text));
         matches!(ptr, Some(Got::Ready(slot)) if self.answer_at(slot).is_void())
     }
 
@@ -1604,10 +1603,9 @@ static DOMAIN_BYTES: [DomainByte; 256] = {
 /// A name DNS can carry and [`Lookup::name`] promises: ASCII, 1–63-octet labels, at
 /// most 253 octets. Non-ASCII (a SMTPUTF8 local part in `%{l}`, an MX exchange from
 /// hostile data) is answered locally as NXDOMAIN, never handed out.
-pub(crate) fn is_queryable_name(name: &str) -> bool {
-    let b = name.as_bytes();
+pub(crate) fn is_queryable_name(b: &[u8]) -> bool {
     // `is_ascii` runs a word at a time; the label walk then only looks for dots.
-    if b.is_empty() || b.len() > 253 || !name.is_ascii() {
+    if b.is_empty() || b.len() > 253 || !b.is_ascii() {
         return false;
     }
     b.split(|&c| c == b'.')
@@ -1659,12 +1657,12 @@ mod tests {
             &long,
             &label63,
         ] {
-            assert!(is_queryable_name(ok), "{ok:?}");
+            assert!(is_queryable_name(ok.as_bytes()), "{ok:?}");
         }
         let too_long = format!("{long}b");
         let wide = format!("{label63}a");
         for bad in ["", ".", "a.", ".a", "a..b", "é.com", &too_long, &wide] {
-            assert!(!is_queryable_name(bad), "{bad:?}");
+            assert!(!is_queryable_name(bad.as_bytes()), "{bad:?}");
         }
     }
 }

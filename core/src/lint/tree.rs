@@ -335,7 +335,7 @@ impl Analysis {
             return;
         }
         let id = LookupId(self.dns.slots.len() as u32);
-        let local = !is_queryable_name(&name);
+        let local = !is_queryable_name(name.as_bytes());
         if !local {
             self.fresh.push(Lookup {
                 id,
