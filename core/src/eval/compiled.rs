@@ -59,11 +59,9 @@ impl Str {
 
     /// The same string without its final dots.
     pub(super) fn trim_dots(self, arena: &str) -> Str {
-        // Dots are ASCII, so cutting them off the bytes keeps a character boundary.
-        let kept = self.bytes(arena).iter().rposition(|&b| b != b'.');
         Str {
             start: self.start,
-            len: kept.map_or(0, |i| i as u32 + 1),
+            len: super::trim_dots(self.get(arena)).len() as u32,
         }
     }
 }

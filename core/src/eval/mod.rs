@@ -53,6 +53,13 @@ pub type Step<'a> = crate::dns::Step<'a, Outcome>;
 
 pub use crate::dns::AnswerError;
 
+/// A lookup to be overwritten by `write_lookup`; its empty name allocates nothing.
+const NO_LOOKUP: Lookup = Lookup {
+    id: LookupId(0),
+    name: String::new(),
+    qtype: QueryType::Txt,
+};
+
 /// One lookup of this evaluation: the cache and the id space at once.
 #[derive(Debug)]
 struct Slot {
@@ -300,11 +307,7 @@ impl Evaluator {
             answers: Answers::default(),
             first_id: 0,
             handed: 0,
-            resolving: Lookup {
-                id: LookupId(0),
-                name: String::new(),
-                qtype: QueryType::Txt,
-            },
+            resolving: NO_LOOKUP,
             frames: Vec::new(),
             explaining: None,
             outcome: Outcome {
@@ -462,12 +465,19 @@ impl Evaluator {
     /// The lookup of a slot, its name in lower case so that callers can key caches
     /// and zones on the name as given.
     fn lookup_at(&self, slot: u32) -> Lookup {
+        let mut lookup = NO_LOOKUP;
+        self.write_lookup(slot, &mut lookup);
+        lookup
+    }
+
+    /// Overwrites `lookup` with the lookup of a slot, reusing its name's buffer.
+    fn write_lookup(&self, slot: u32, lookup: &mut Lookup) {
         let s = &self.slots[slot as usize];
-        Lookup {
-            id: self.id_of(slot),
-            name: s.name.get(&self.text).to_ascii_lowercase(),
-            qtype: s.qtype,
-        }
+        lookup.id = self.id_of(slot);
+        lookup.qtype = s.qtype;
+        lookup.name.clear();
+        lookup.name.push_str(s.name.get(&self.text));
+        lookup.name.make_ascii_lowercase();
     }
 
     /// Supplies the answer to a lookup handed out by [`poll`](Self::poll), owned or
@@ -584,17 +594,14 @@ impl Evaluator {
                 .hand_out()
                 .expect("lookups handed out by poll were answered first");
             for slot in batch {
-                let s = &self.slots[slot];
-                if !s.sent {
+                if !self.slots[slot].sent {
                     continue;
                 }
-                self.resolving.id = self.id_of(slot as u32);
-                self.resolving.qtype = s.qtype;
-                self.resolving.name.clear();
-                self.resolving.name.push_str(s.name.get(&self.text));
-                self.resolving.name.make_ascii_lowercase();
-                let answer = resolve(&self.resolving);
+                let mut resolving = std::mem::replace(&mut self.resolving, NO_LOOKUP);
+                self.write_lookup(slot as u32, &mut resolving);
+                let answer = resolve(&resolving);
                 self.take_answer(slot, answer.borrow());
+                self.resolving = resolving;
             }
         }
         &self.outcome

@@ -682,39 +682,41 @@ fn cidr_length(cx: &TermCx<'_>, digits: &str, max: u8) -> TermResult<u8> {
 
 /// `ip4:` arguments: `":" ip4-network [ip4-cidr-length]`.
 fn ip4_network<'a>(cx: &TermCx<'a>, args: &'a str) -> TermResult<Mechanism<'a>> {
-    let Some(net) = args.strip_prefix(':') else {
-        return Err(cx.err(ParseErrorKind::InvalidIp4, cx.pos(args), args.len()));
-    };
-    let b = net.as_bytes();
-    // The address ends at the first `/`, and a dotted quad holds none.
-    let Some((ip, end)) =
+    let (ip, prefix) = network(cx, args, ParseErrorKind::InvalidIp4, 32, |b| {
         dotted_quad(b).filter(|&(_, end)| matches!(b.get(end), None | Some(b'/')))
-    else {
-        let addr = net.split('/').next().unwrap_or(net);
-        return Err(cx.err(ParseErrorKind::InvalidIp4, cx.pos(addr), addr.len()));
-    };
-    let prefix = match net.get(end + 1..) {
-        Some(digits) => cidr_length(cx, digits, 32)?,
-        None => 32,
-    };
+    })?;
     Ok(Mechanism::Ip4(Ipv4Net::new_assert(ip, prefix)))
 }
 
 /// `ip6:` arguments: `":" ip6-network [ip6-cidr-length]`.
 fn ip6_network<'a>(cx: &TermCx<'a>, args: &'a str) -> TermResult<Mechanism<'a>> {
+    let (ip, prefix) = network(cx, args, ParseErrorKind::InvalidIp6, 128, parse_ipv6)?;
+    Ok(Mechanism::Ip6(Ipv6Net::new_assert(ip, prefix)))
+}
+
+/// `":" address ["/" length]`, the address read by `parse`, which says where it ends:
+/// at the first `/`, which no address holds, so the length needs no search of its own.
+/// `invalid` is the error for a missing `:` or a bad address; `max` bounds the length.
+#[inline(always)]
+fn network<'a, A>(
+    cx: &TermCx<'a>,
+    args: &'a str,
+    invalid: ParseErrorKind,
+    max: u8,
+    parse: impl FnOnce(&[u8]) -> Option<(A, usize)>,
+) -> TermResult<(A, u8)> {
     let Some(net) = args.strip_prefix(':') else {
-        return Err(cx.err(ParseErrorKind::InvalidIp6, cx.pos(args), args.len()));
+        return Err(cx.err(invalid, cx.pos(args), args.len()));
     };
-    // The address ends at the first `/`, and an IPv6 address holds none.
-    let Some((ip, end)) = parse_ipv6(net.as_bytes()) else {
+    let Some((ip, end)) = parse(net.as_bytes()) else {
         let addr = net.split('/').next().unwrap_or(net);
-        return Err(cx.err(ParseErrorKind::InvalidIp6, cx.pos(addr), addr.len()));
+        return Err(cx.err(invalid, cx.pos(addr), addr.len()));
     };
     let prefix = match net.get(end + 1..) {
-        Some(digits) => cidr_length(cx, digits, 128)?,
-        None => 128,
+        Some(digits) => cidr_length(cx, digits, max)?,
+        None => max,
     };
-    Ok(Mechanism::Ip6(Ipv6Net::new_assert(ip, prefix)))
+    Ok((ip, prefix))
 }
 
 /// The dotted quad of `dec-octet`s at the start of `b`, and where it ends. Inlined into
