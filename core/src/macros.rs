@@ -382,55 +382,70 @@ const DOMAIN_WINDOW: usize = 1024;
 /// ```
 pub fn expand(ms: &MacroString<'_>, vars: &MacroVars<'_>, target: Target) -> String {
     let mut out = String::with_capacity(ms.as_str().len() + 32);
+    expand_into(ms, vars, target, &mut out);
+    out
+}
+
+/// [`expand`] appending to `out`, whose earlier text is kept: the evaluator expands
+/// into a buffer it reuses, so an expansion allocates nothing.
+pub(crate) fn expand_into(
+    ms: &MacroString<'_>,
+    vars: &MacroVars<'_>,
+    target: Target,
+    out: &mut String,
+) {
+    let start = out.len();
     for piece in ms.pieces() {
         match piece {
             Piece::Literal(s) => out.push_str(s),
             Piece::Escape(s) => out.push_str(s),
-            Piece::Macro(m) => expand_macro(&m, vars, &mut out),
+            Piece::Macro(m) => expand_macro(&m, vars, out),
         }
+        let len = out.len() - start;
         match target {
-            Target::DomainName if out.len() > 2 * DOMAIN_WINDOW => {
+            Target::DomainName if len > 2 * DOMAIN_WINDOW => {
                 let mut cut = out.len() - DOMAIN_WINDOW;
                 while !out.is_char_boundary(cut) {
                     cut += 1;
                 }
-                out.drain(..cut);
+                out.drain(start..cut);
             }
-            Target::Explanation if out.len() > MAX_EXPLANATION => {
-                let mut cut = MAX_EXPLANATION;
+            Target::Explanation if len > MAX_EXPLANATION => {
+                let mut cut = start + MAX_EXPLANATION;
                 while !out.is_char_boundary(cut) {
                     cut -= 1;
                 }
                 out.truncate(cut);
-                return out;
+                return;
             }
             _ => {}
         }
     }
     if target == Target::DomainName {
-        truncate_domain(&mut out);
+        truncate_domain(out, start);
     }
-    out
 }
 
-/// Removes whole labels from the left until at most 253 octets remain.
-fn truncate_domain(name: &mut String) {
+/// Removes whole labels from the left of the name that starts at `start` in `out`
+/// until at most 253 octets remain.
+fn truncate_domain(out: &mut String, start: usize) {
+    let name = &out.as_bytes()[start..];
     // A trailing dot does not count towards the 253.
-    let limit = if name.ends_with('.') { 254 } else { 253 };
+    let limit = if name.ends_with(b".") { 254 } else { 253 };
     if name.len() <= limit {
         return;
     }
     let excess = name.len() - limit;
     // Bytes, not `str` slicing: `excess` may fall inside a character of a non-ASCII
     // local part; the cut itself is always just after a dot, a character boundary.
-    let cut = match name.as_bytes()[excess..].iter().position(|&b| b == b'.') {
+    let cut = match name[excess..].iter().position(|&b| b == b'.') {
         // The label starting at `excess` may be partial; drop through its dot,
         // unless `excess` itself sits right after a dot (a clean label start).
-        Some(_) if name.as_bytes()[excess - 1] == b'.' => excess,
+        Some(_) if name[excess - 1] == b'.' => excess,
         Some(pos) => excess + pos + 1,
         None => name.len(),
     };
-    name.drain(..cut);
+    out.drain(start..start + cut);
 }
 
 fn expand_macro(m: &Macro<'_>, vars: &MacroVars<'_>, out: &mut String) {
@@ -463,9 +478,7 @@ fn expand_macro(m: &Macro<'_>, vars: &MacroVars<'_>, out: &mut String) {
     let start = out.len();
     transform(value, m, out);
     if m.url_escape {
-        let escaped = url_escape(&out[start..]);
-        out.truncate(start);
-        out.push_str(&escaped);
+        url_escape_from(out, start);
     }
 }
 
@@ -486,14 +499,13 @@ pub(crate) fn write_dotted_ip(ip: IpAddr, out: &mut String) {
             }
         }
         IpAddr::V6(v6) => {
+            // Built in place and appended once: 63 single-character pushes cost more.
+            let mut nibbles = [b'.'; 63];
             for (i, &byte) in v6.octets().iter().enumerate() {
-                if i > 0 {
-                    out.push('.');
-                }
-                out.push(HEX_UPPER[usize::from(byte >> 4)] as char);
-                out.push('.');
-                out.push(HEX_UPPER[usize::from(byte & 0xf)] as char);
+                nibbles[4 * i] = HEX_UPPER[usize::from(byte >> 4)];
+                nibbles[4 * i + 2] = HEX_UPPER[usize::from(byte & 0xf)];
             }
+            out.push_str(std::str::from_utf8(&nibbles).unwrap_or_default());
         }
     }
 }
@@ -520,46 +532,52 @@ fn transform(value: &str, m: &Macro<'_>, out: &mut String) {
         return;
     }
     let delims = if m.delimiters.is_empty() {
-        "."
+        b"."
     } else {
-        m.delimiters
+        m.delimiters.as_bytes()
     };
-    let parts: Vec<&str> = value
-        .split(|c: char| c.is_ascii() && delims.as_bytes().contains(&(c as u8)))
-        .collect();
-    let keep = m
-        .digits
-        .map_or(parts.len(), |d| (d as usize).min(parts.len()));
+    // Delimiters are ASCII, so splitting at them keeps characters whole.
+    let is_delimiter = |c: char| c.is_ascii() && delims.contains(&(c as u8));
+    let count = 1 + value.bytes().filter(|b| delims.contains(b)).count();
+    let keep = m.digits.map_or(count, |d| (d as usize).min(count));
     let mut first = true;
-    let mut push = |p: &str, out: &mut String| {
+    let push = |part: &str| {
         if !first {
             out.push('.');
         }
         first = false;
-        out.push_str(p);
+        out.push_str(part);
     };
     if m.reverse {
-        for p in parts.iter().rev().skip(parts.len() - keep) {
-            push(p, out);
-        }
+        // The reversed parts' right-hand `keep` are the first `keep` parts, last first.
+        let end = value
+            .split(is_delimiter)
+            .nth(keep - 1)
+            .map_or(value.len(), |part| {
+                part.as_ptr() as usize - value.as_ptr() as usize + part.len()
+            });
+        value[..end].rsplit(is_delimiter).for_each(push);
     } else {
-        for p in &parts[parts.len() - keep..] {
-            push(p, out);
-        }
+        value.split(is_delimiter).skip(count - keep).for_each(push);
     }
 }
 
-/// URL-escapes everything but RFC 3986 unreserved characters.
-fn url_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
+/// URL-escapes, in place, everything from `start` on but RFC 3986 unreserved characters.
+fn url_escape_from(out: &mut String, start: usize) {
+    let unreserved = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+    let Some(first) = out.as_bytes()[start..].iter().position(|b| !unreserved(b)) else {
+        return;
+    };
+    let tail = out.split_off(start + first);
+    for b in tail.bytes() {
+        if unreserved(&b) {
+            out.push(char::from(b));
         } else {
-            let _ = write!(out, "%{b:02X}");
+            out.push('%');
+            out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
+            out.push(char::from(HEX_UPPER[usize::from(b & 0xf)]));
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -659,6 +677,63 @@ mod tests {
         assert_eq!(kind("%{d2r+-x}"), ParseErrorKind::InvalidMacro);
         assert!(MacroString::parse("%{d2r+-./_=,}", false).is_ok());
         assert!(MacroString::parse("%{R} %{C}", true).is_ok());
+    }
+
+    /// RFC 7208 §7.3 word for word: split into a list, reverse it, keep the
+    /// right-hand parts, join with dots. `transform` gets there without the list.
+    fn transform_as_written(value: &str, m: &Macro<'_>) -> String {
+        let delims = if m.delimiters.is_empty() {
+            "."
+        } else {
+            m.delimiters
+        };
+        let mut parts: Vec<&str> = value.split(|c: char| delims.contains(c)).collect();
+        if m.reverse {
+            parts.reverse();
+        }
+        let keep = m
+            .digits
+            .map_or(parts.len(), |d| (d as usize).min(parts.len()));
+        parts[parts.len() - keep..].join(".")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn transform_follows_the_rfc_wording(
+            value in "[a-c.+=_é-]{0,12}",
+            digits in proptest::option::of(1u32..6),
+            reverse: bool,
+            delimiters in "[.+=_-]{0,3}",
+            prefix in "[a-z]{0,3}",
+        ) {
+            let m = Macro { letter: MacroLetter::Domain, url_escape: false, digits, reverse, delimiters: &delimiters };
+            let mut out = prefix.clone();
+            transform(&value, &m, &mut out);
+            proptest::prop_assert_eq!(out, format!("{prefix}{}", transform_as_written(&value, &m)));
+        }
+
+        #[test]
+        fn expanding_into_a_buffer_appends(text in "[a-z.]{0,8}(%\\{[slodihv][1-9]?r?[.-]?\\}[a-z.]{0,4}){0,3}", prefix in "[a-z.]{0,6}") {
+            let ms = MacroString::parse(&text, false).unwrap();
+            // Long values too, so that truncation cuts relative to the prefix.
+            let long = "abcdefghi.".repeat(60);
+            let long_vars = MacroVars { domain: &long, sender: &long, ..vars() };
+            for v in [vars(), long_vars] {
+                for target in [Target::DomainName, Target::Explanation] {
+                    let mut out = prefix.clone();
+                    expand_into(&ms, &v, target, &mut out);
+                    proptest::prop_assert_eq!(out, format!("{prefix}{}", expand(&ms, &v, target)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn url_escapes_every_byte_of_a_character() {
+        let mut v = vars();
+        v.local_part = "jö+x";
+        let ms = MacroString::parse("%{L}", true).unwrap();
+        assert_eq!(expand(&ms, &v, Target::Explanation), "j%C3%B6%2Bx");
     }
 
     #[test]

@@ -191,6 +191,10 @@ pub struct Evaluator {
     /// and trace buffer the next one writes into.
     outcome: Outcome,
     done: bool,
+    /// An explanation's buffer while the outcome has none, for the next one.
+    spare_explanation: String,
+    /// Where macros are expanded before their result joins the arena.
+    scratch: String,
     /// The client's validated reverse names, once computed.
     validated: Option<Vec<Str>>,
     /// The client's reverse name in the arena, once its PTR lookup is asked for.
@@ -323,6 +327,8 @@ impl Evaluator {
                 trace: Vec::new(),
             },
             done: false,
+            spare_explanation: String::new(),
+            scratch: String::new(),
             validated: None,
             reverse: None,
             dns_terms: 0,
@@ -737,7 +743,15 @@ impl Evaluator {
             None => outcome.mechanism = None,
         }
         outcome.problem = verdict.problem;
-        outcome.explanation = explanation;
+        match explanation {
+            Some(text) => outcome.explanation = Some(text),
+            // Kept for the next evaluation's explanation.
+            None => {
+                if let Some(previous) = outcome.explanation.take() {
+                    self.spare_explanation = previous;
+                }
+            }
+        }
         outcome.dns_terms = self.dns_terms;
         outcome.void_lookups = self.void_lookups;
         outcome.queries = self.queries;
@@ -1328,13 +1342,15 @@ impl Evaluator {
         if spec.literal {
             return spec.text.trim_dots(&self.text);
         }
+        // Expanded beside the arena, as the macros read from it, in a reused buffer.
+        let mut name = std::mem::take(&mut self.scratch);
+        name.clear();
         let ms = spec.macro_string(&self.text);
         let vars = self.vars(domain.get(&self.text), p);
-        let mut name = macros::expand(&ms, &vars, Target::DomainName);
-        if name.ends_with('.') {
-            name.pop();
-        }
-        Str::push(&mut self.text, &name)
+        macros::expand_into(&ms, &vars, Target::DomainName, &mut name);
+        let expanded = Str::push(&mut self.text, name.strip_suffix('.').unwrap_or(&name));
+        self.scratch = name;
+        expanded
     }
 
     fn vars<'s>(&'s self, domain: &'s str, p: Option<Str>) -> MacroVars<'s> {
@@ -1399,19 +1415,31 @@ impl Evaluator {
             self.explaining = Some(exp);
             return Flow::Blocked;
         }
-        let explained = explanation.map(|ms| self.expand_explanation(&ms, domain));
+        let explained = explanation.map(|ms| {
+            let mut out = self.explanation_buffer();
+            self.expand_explanation(&ms, domain, &mut out);
+            out
+        });
         let explanation = explained.or_else(|| self.default_explanation(domain));
         self.finish(exp.verdict, explanation);
         Flow::Continue
     }
 
-    fn expand_explanation(&self, ms: &MacroString<'_>, domain: Str) -> String {
+    fn expand_explanation(&self, ms: &MacroString<'_>, domain: Str, out: &mut String) {
         let p = self.pick_validated(domain);
-        macros::expand(
-            ms,
-            &self.vars(domain.get(&self.text), p),
-            Target::Explanation,
-        )
+        let vars = self.vars(domain.get(&self.text), p);
+        macros::expand_into(ms, &vars, Target::Explanation, out);
+    }
+
+    /// An empty string for the explanation: the previous outcome's, so that a
+    /// restarted evaluator explains without allocating.
+    fn explanation_buffer(&mut self) -> String {
+        let mut buffer = match self.outcome.explanation.take() {
+            Some(previous) => previous,
+            None => std::mem::take(&mut self.spare_explanation),
+        };
+        buffer.clear();
+        buffer
     }
 
     /// `%{p}`: the target domain itself, else a subdomain of it, else any validated
@@ -1428,16 +1456,24 @@ impl Evaluator {
             .copied()
     }
 
-    fn default_explanation(&self, domain: Str) -> Option<String> {
-        let text = self.config.default_explanation.as_deref()?;
+    fn default_explanation(&mut self, domain: Str) -> Option<String> {
+        self.config.default_explanation.as_ref()?;
+        let mut out = self.explanation_buffer();
+        let text = self
+            .config
+            .default_explanation
+            .as_deref()
+            .unwrap_or_default();
         if text.len() <= macros::MAX_EXPLANATION && !text.contains('%') {
             // Without macros the text is its own expansion, valid or not.
-            return Some(text.to_owned());
+            out.push_str(text);
+            return Some(out);
         }
-        Some(match MacroString::parse(text, true) {
-            Ok(ms) => self.expand_explanation(&ms, domain),
-            Err(_) => text.to_owned(),
-        })
+        match MacroString::parse(text, true) {
+            Ok(ms) => self.expand_explanation(&ms, domain, &mut out),
+            Err(_) => out.push_str(text),
+        }
+        Some(out)
     }
 }
 
