@@ -655,17 +655,36 @@ impl Evaluator {
     /// Finds or requests a lookup of a name in the arena. Invalid names are answered
     /// locally with NXDOMAIN.
     fn need(&mut self, qtype: QueryType, name: Str, prefetch: bool) -> Result<Got, Problem> {
+        self.find_or_ask(qtype, name, prefetch, false)
+    }
+
+    /// [`need`](Self::need) with `checked` when the name passed [`is_valid_domain`],
+    /// which admits only queryable names.
+    fn find_or_ask(
+        &mut self,
+        qtype: QueryType,
+        name: Str,
+        prefetch: bool,
+        checked: bool,
+    ) -> Result<Got, Problem> {
         let name = name.strip_dot(&self.text);
         match self.find(qtype, name.bytes(&self.text)) {
             Some(got) => Ok(got),
-            None => self.ask(qtype, name, prefetch),
+            None => self.ask(qtype, name, prefetch, checked),
         }
     }
 
     /// Opens a slot for a name not asked before (already without its final dot).
-    fn ask(&mut self, qtype: QueryType, name: Str, prefetch: bool) -> Result<Got, Problem> {
+    fn ask(
+        &mut self,
+        qtype: QueryType,
+        name: Str,
+        prefetch: bool,
+        checked: bool,
+    ) -> Result<Got, Problem> {
         let index = self.slots.len();
-        if !is_queryable_name(name.bytes(&self.text)) {
+        debug_assert!(!checked || is_queryable_name(name.bytes(&self.text)));
+        if !checked && !is_queryable_name(name.bytes(&self.text)) {
             self.slots
                 .push(Slot::new(name, qtype, prefetch, Some(Digest::NxDomain)));
             return Ok(Got::Ready(index));
@@ -780,7 +799,9 @@ impl Evaluator {
     fn step_fetch(&mut self) -> Flow {
         let frame = self.frames.last().unwrap_or_else(|| unreachable!());
         let (domain, depth, kind) = (frame.domain, frame.depth, frame.kind);
-        let slot = match self.need(QueryType::Txt, domain, false) {
+        // The top frame's domain is the sender's, which `begin` checked.
+        let checked = kind == FrameKind::Top;
+        let slot = match self.find_or_ask(QueryType::Txt, domain, false, checked) {
             Ok(Got::Ready(slot)) => slot,
             Ok(Got::Waiting) => return Flow::Blocked,
             Err(problem) => {
