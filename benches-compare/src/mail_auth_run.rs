@@ -7,7 +7,6 @@
 //! suite results differ for that reason (the comparison reports how many agree).
 
 use std::borrow::Borrow;
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Instant;
@@ -22,7 +21,7 @@ use mail_auth::{
 use spfgate::dns::{Answer, QueryType, Rdata};
 
 use crate::viaspf_run::reverse_name;
-use crate::{Scenario, block_on};
+use crate::{FnvMap, Scenario, block_on};
 
 /// Parses one record; true when it parsed.
 pub fn parse(text: &str) -> bool {
@@ -37,7 +36,7 @@ pub fn authenticator() -> MessageAuthenticator {
 /// One record type of a zone, keyed as mail-auth asks (lower case, final dot); each
 /// `get` builds a fresh value, TXT records parsed from their text.
 pub struct Memory<K, V, F> {
-    map: HashMap<K, V>,
+    map: FnvMap<K, V>,
     build: F,
 }
 
@@ -124,23 +123,23 @@ impl Zone {
     pub fn new(s: &Scenario) -> Self {
         let mut zone = Zone {
             txt: Memory {
-                map: HashMap::new(),
+                map: FnvMap::default(),
                 build: parse_txt,
             },
             mx: Memory {
-                map: HashMap::new(),
+                map: FnvMap::default(),
                 build: mx_set,
             },
             a: Memory {
-                map: HashMap::new(),
+                map: FnvMap::default(),
                 build: |v| set(v),
             },
             aaaa: Memory {
-                map: HashMap::new(),
+                map: FnvMap::default(),
                 build: |v| set(v),
             },
             ptr: Memory {
-                map: HashMap::new(),
+                map: FnvMap::default(),
                 build: |v| set(v),
             },
         };
