@@ -156,7 +156,7 @@ pub(super) fn compile(
     bytes: &[u8],
     ops: &mut Vec<Op>,
     arena: &mut String,
-) -> Result<u32, ParseError> {
+) -> Result<u32, Box<ParseError>> {
     let (at, mark) = (ops.len(), arena.len());
     let mut header = Header::default();
     ops.push(Op::Record(header));

@@ -195,8 +195,10 @@ pub struct Evaluator {
     spare_explanation: String,
     /// Where macros are expanded before their result joins the arena.
     scratch: String,
-    /// The client's validated reverse names, once computed.
-    validated: Option<Vec<Str>>,
+    /// The client's validated reverse names, once `validated_done`; the buffer is
+    /// kept across restarts.
+    validated: Vec<Str>,
+    validated_done: bool,
     /// The client's reverse name in the arena, once its PTR lookup is asked for.
     reverse: Option<Str>,
     dns_terms: u32,
@@ -329,7 +331,8 @@ impl Evaluator {
             done: false,
             spare_explanation: String::new(),
             scratch: String::new(),
-            validated: None,
+            validated: Vec::new(),
+            validated_done: false,
             reverse: None,
             dns_terms: 0,
             void_lookups: 0,
@@ -371,7 +374,7 @@ impl Evaluator {
         self.frames.clear();
         self.explaining = None;
         self.done = false;
-        self.validated = None;
+        self.validated_done = false;
         self.reverse = None;
         self.dns_terms = 0;
         self.void_lookups = 0;
@@ -735,7 +738,7 @@ impl Evaluator {
                     match compile(text, &mut self.ops, &mut self.text) {
                         Ok(header) => Selected::Record(header),
                         Err(e) => {
-                            *error = Some(Box::new(e));
+                            *error = Some(e);
                             Selected::Invalid
                         }
                     }
@@ -1176,9 +1179,8 @@ impl Evaluator {
                     return TermStep::Error(r, p);
                 }
                 let target = target.get(&self.text);
-                let names = self.validated.as_deref().unwrap_or_default();
                 matched(
-                    names
+                    self.validated
                         .iter()
                         .any(|n| is_same_or_subdomain(n.get(&self.text), target)),
                 )
@@ -1271,7 +1273,7 @@ impl Evaluator {
     /// Computes the client's validated reverse names (RFC 7208 §5.5) once into
     /// `self.validated`; false while lookups are outstanding.
     fn validated_names(&mut self) -> Result<bool, Problem> {
-        if self.validated.is_some() {
+        if self.validated_done {
             return Ok(true);
         }
         let reverse = match self.reverse {
@@ -1293,7 +1295,7 @@ impl Evaluator {
         for k in 0..names {
             self.need(qtype, self.answers.name(answer, k), false)?;
         }
-        let mut validated = Vec::new();
+        self.validated.clear();
         for k in 0..names {
             let name = self.answers.name(answer, k);
             let Got::Ready(slot) = self.need(qtype, name, false)? else {
@@ -1305,10 +1307,10 @@ impl Evaluator {
                 .addrs(addresses)
                 .any(|a| in_network(self.ip, a, 128))
             {
-                validated.push(name);
+                self.validated.push(name);
             }
         }
-        self.validated = Some(validated);
+        self.validated_done = true;
         Ok(true)
     }
 
@@ -1466,7 +1468,10 @@ impl Evaluator {
     /// `%{p}`: the target domain itself, else a subdomain of it, else any validated
     /// name; `None` (read as `unknown`) when there is none.
     fn pick_validated(&self, domain: Str) -> Option<Str> {
-        let names = self.validated.as_deref()?;
+        if !self.validated_done {
+            return None;
+        }
+        let names = &self.validated;
         let domain = domain.get(&self.text);
         let name = |n: &Str| n.get(&self.text);
         names

@@ -55,13 +55,13 @@ impl TermCx<'_> {
 
 pub(super) fn parse_record(text: &str) -> Result<Record<'_>, ParseError> {
     let mut terms = Vec::with_capacity(max_terms(text.as_bytes()));
-    visit_terms(text, |term| terms.push(term))?;
+    visit_terms(text, |term| terms.push(term)).map_err(|e| *e)?;
     Ok(Record::from_parts(terms, text))
 }
 
 pub(super) fn parse_record_bytes(bytes: &[u8]) -> Result<Record<'_>, ParseError> {
     let mut terms = Vec::with_capacity(max_terms(bytes));
-    visit_terms_bytes(bytes, |term| terms.push(term))?;
+    visit_terms_bytes(bytes, |term| terms.push(term)).map_err(|e| *e)?;
     // The visit admitted printable ASCII only, which is always UTF-8.
     let text = std::str::from_utf8(bytes).map_err(|e| character_error(bytes, e.valid_up_to()))?;
     Ok(Record::from_parts(terms, text))
@@ -69,13 +69,14 @@ pub(super) fn parse_record_bytes(bytes: &[u8]) -> Result<Record<'_>, ParseError>
 
 /// Parses `text` as [`Record::parse`] does and hands each term to `f` in order, without
 /// collecting them. On `Err`, `f` may already have seen earlier terms; callers discard
-/// them, since the error is the same one [`Record::parse`] returns.
+/// them, since the error is the same one [`Record::parse`] returns. The error stays
+/// boxed as the term parser made it, for callers that keep it.
 pub(crate) fn visit_terms<'a>(
     text: &'a str,
     mut f: impl FnMut(Term<'a>),
-) -> Result<(), ParseError> {
+) -> Result<(), Box<ParseError>> {
     let b = text.as_bytes();
-    check_version(b)?;
+    check_version(b).map_err(Box::new)?;
     let mut seen_redirect = false;
     let mut seen_exp = false;
     let mut start = VERSION_LEN;
@@ -109,7 +110,7 @@ pub(crate) fn visit_terms<'a>(
         });
         match term {
             Ok(term) => f(term),
-            Err(e) => return Err(term_error(b, start, *e)),
+            Err(e) => return Err(term_error(b, start, e)),
         }
         start = end;
     }
@@ -119,11 +120,15 @@ pub(crate) fn visit_terms<'a>(
 pub(crate) fn visit_terms_bytes<'a>(
     bytes: &'a [u8],
     f: impl FnMut(Term<'a>),
-) -> Result<(), ParseError> {
-    check_version(bytes)?;
+) -> Result<(), Box<ParseError>> {
+    check_version(bytes).map_err(Box::new)?;
     // Not UTF-8 means some byte is not ASCII: an error, reported at the first bad byte.
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| character_error(bytes, first_bad(bytes).unwrap_or(e.valid_up_to())))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        Box::new(character_error(
+            bytes,
+            first_bad(bytes).unwrap_or(e.valid_up_to()),
+        ))
+    })?;
     visit_terms(text, f)
 }
 
@@ -188,9 +193,9 @@ fn version_run_on(b: &[u8]) -> ParseError {
 /// the character set were checked before any term (the terms before passed, so their
 /// bytes are good).
 #[cold]
-fn term_error(b: &[u8], start: usize, e: ParseError) -> ParseError {
+fn term_error(b: &[u8], start: usize, e: Box<ParseError>) -> Box<ParseError> {
     match first_bad(&b[start..]) {
-        Some(at) => character_error(b, start + at),
+        Some(at) => Box::new(character_error(b, start + at)),
         None => e,
     }
 }
@@ -778,13 +783,16 @@ mod tests {
         ];
         for text in records {
             let mut visited = Vec::new();
-            let result = visit_terms(text, |term| visited.push(term)).map(|()| visited);
+            let result = visit_terms(text, |term| visited.push(term))
+                .map(|()| visited)
+                .map_err(|e| *e);
             let parsed = Record::parse(text).map(|r| r.terms().to_vec());
             assert_eq!(result, parsed, "{text}");
 
             let mut visited = Vec::new();
-            let result =
-                visit_terms_bytes(text.as_bytes(), |term| visited.push(term)).map(|()| visited);
+            let result = visit_terms_bytes(text.as_bytes(), |term| visited.push(term))
+                .map(|()| visited)
+                .map_err(|e| *e);
             assert_eq!(result, parsed, "{text}");
         }
     }
@@ -793,7 +801,7 @@ mod tests {
     fn bytes_that_are_not_utf8_fail_at_the_first_bad_byte() {
         let text = b"v=spf1 a:\x01b.example \xff -all";
         let err = visit_terms_bytes(text, |_| {}).unwrap_err();
-        assert_eq!(err, Record::parse_bytes(text).unwrap_err());
+        assert_eq!(*err, Record::parse_bytes(text).unwrap_err());
         assert_eq!((err.offset(), err.len()), (9, 1));
     }
 }
