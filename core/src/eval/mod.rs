@@ -117,6 +117,10 @@ struct Frame {
     counted: bool,
     /// Result of the include child of the current term, once finished.
     child: Option<SpfResult>,
+    /// The slot of the first lookup the current step (the record fetch, then each
+    /// term) waits for: the step runs again when answers arrive and finds its slot
+    /// without searching the slots by name.
+    asked: Option<u32>,
 }
 
 /// Where a blocked step stands.
@@ -125,10 +129,10 @@ enum Flow {
     Blocked,
 }
 
-/// An availability check on a lookup.
+/// An availability check on a lookup, with its slot.
 enum Got {
     Ready(usize),
-    Waiting,
+    Waiting(usize),
 }
 
 /// Result of evaluating one term.
@@ -649,10 +653,27 @@ impl Evaluator {
                 asked == name || asked.eq_ignore_ascii_case(name)
             }
         })?;
-        Some(match self.slots[i].answer {
-            Some(_) => Got::Ready(i),
-            None => Got::Waiting,
-        })
+        Some(self.got(i))
+    }
+
+    fn got(&self, slot: usize) -> Got {
+        match self.slots[slot].answer {
+            Some(_) => Got::Ready(slot),
+            None => Got::Waiting(slot),
+        }
+    }
+
+    /// [`find_or_ask`](Self::find_or_ask) for the first lookup of the current frame's
+    /// step, remembered in [`Frame::asked`] while it is waited for.
+    fn need_first(&mut self, qtype: QueryType, name: Str, checked: bool) -> Result<Got, Problem> {
+        if let Some(slot) = self.frames.last().and_then(|frame| frame.asked) {
+            return Ok(self.got(slot as usize));
+        }
+        let got = self.find_or_ask(qtype, name, false, checked)?;
+        if let (Got::Waiting(slot), Some(frame)) = (&got, self.frames.last_mut()) {
+            frame.asked = Some(*slot as u32);
+        }
+        Ok(got)
     }
 
     /// Finds or requests a lookup of a name in the arena. Invalid names are answered
@@ -705,7 +726,7 @@ impl Evaluator {
                 prefetch,
             });
         }
-        Ok(Got::Waiting)
+        Ok(Got::Waiting(index))
     }
 
     fn answer_at(&self, slot: usize) -> Digest {
@@ -804,9 +825,9 @@ impl Evaluator {
         let (domain, depth, kind) = (frame.domain, frame.depth, frame.kind);
         // The top frame's domain is the sender's, which `begin` checked.
         let checked = kind == FrameKind::Top;
-        let slot = match self.find_or_ask(QueryType::Txt, domain, false, checked) {
+        let slot = match self.need_first(QueryType::Txt, domain, checked) {
             Ok(Got::Ready(slot)) => slot,
-            Ok(Got::Waiting) => return Flow::Blocked,
+            Ok(Got::Waiting(_)) => return Flow::Blocked,
             Err(problem) => {
                 self.fail_with(SpfResult::PermError, problem);
                 return Flow::Continue;
@@ -819,6 +840,7 @@ impl Evaluator {
                 }
                 let frame = self.frames.last_mut().unwrap_or_else(|| unreachable!());
                 frame.record = Some(header);
+                frame.asked = None;
                 return Flow::Continue;
             }
             Selected::TempFail => {
@@ -984,6 +1006,7 @@ impl Evaluator {
                     frame.next += 1;
                     frame.counted = false;
                     frame.child = None;
+                    frame.asked = None;
                 }
             }
         }
@@ -1136,9 +1159,9 @@ impl Evaluator {
                 };
                 let qtype = self.address_type();
                 let prefix = self.prefix(cidr.v4, cidr.v6);
-                match self.need(qtype, target, false) {
+                match self.need_first(qtype, target, false) {
                     Err(p) => TermStep::Error(SpfResult::PermError, p),
-                    Ok(Got::Waiting) => TermStep::Blocked,
+                    Ok(Got::Waiting(_)) => TermStep::Blocked,
                     Ok(Got::Ready(slot)) => self.match_addresses(slot, target, qtype, prefix, true),
                 }
             }
@@ -1153,9 +1176,9 @@ impl Evaluator {
                 let Some(target) = self.target(Some(spec), domain) else {
                     return TermStep::Blocked;
                 };
-                match self.need(QueryType::A, target, false) {
+                match self.need_first(QueryType::A, target, false) {
                     Err(p) => TermStep::Error(SpfResult::PermError, p),
-                    Ok(Got::Waiting) => TermStep::Blocked,
+                    Ok(Got::Waiting(_)) => TermStep::Blocked,
                     Ok(Got::Ready(slot)) => match self.answer_at(slot) {
                         Digest::TempFail(reason) => self.temp_error(target, QueryType::A, reason),
                         a if a.is_void() => self.void_no_match(),
@@ -1229,9 +1252,9 @@ impl Evaluator {
     }
 
     fn eval_mx(&mut self, target: Str, prefix: u8) -> TermStep {
-        let answer = match self.need(QueryType::Mx, target, false) {
+        let answer = match self.need_first(QueryType::Mx, target, false) {
             Err(p) => return TermStep::Error(SpfResult::PermError, p),
-            Ok(Got::Waiting) => return TermStep::Blocked,
+            Ok(Got::Waiting(_)) => return TermStep::Blocked,
             Ok(Got::Ready(slot)) => self.answer_at(slot),
         };
         match answer {
@@ -1259,7 +1282,7 @@ impl Evaluator {
             let host = self.answers.name(answer, k);
             let slot = match self.need(qtype, host, false) {
                 Ok(Got::Ready(slot)) => slot,
-                Ok(Got::Waiting) => return TermStep::Blocked,
+                Ok(Got::Waiting(_)) => return TermStep::Blocked,
                 Err(p) => return TermStep::Error(SpfResult::PermError, p),
             };
             match self.match_addresses(slot, host, qtype, prefix, false) {
@@ -1283,7 +1306,7 @@ impl Evaluator {
                 .insert(push_reverse_name(self.ip, &mut self.text)),
         };
         let answer = match self.need(QueryType::Ptr, reverse, false)? {
-            Got::Waiting => return Ok(false),
+            Got::Waiting(_) => return Ok(false),
             Got::Ready(slot) => self.answer_at(slot),
         };
         // DNS errors make the PTR list empty rather than temperror (RFC 7208 §5.5).
@@ -1412,7 +1435,7 @@ impl Evaluator {
             return Flow::Blocked;
         };
         let text = match self.need(QueryType::Txt, name, false) {
-            Ok(Got::Waiting) => {
+            Ok(Got::Waiting(_)) => {
                 self.explaining = Some(exp);
                 return Flow::Blocked;
             }
@@ -1524,6 +1547,7 @@ impl Frame {
             next: 0,
             counted: false,
             child: None,
+            asked: None,
         }
     }
 }
