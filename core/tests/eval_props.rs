@@ -7,7 +7,9 @@ use std::net::IpAddr;
 
 use proptest::prelude::*;
 use spfgate::dns::{Answer, Lookup, QueryType, Rdata};
-use spfgate::eval::{Config, Evaluator, Limits, Outcome, Problem, Request, SpfResult, Step};
+use spfgate::eval::{
+    Config, Evaluator, Identity, Limits, Outcome, Problem, Request, SpfResult, Step,
+};
 
 const NAMES: [&str; 5] = ["a.test", "b.test", "c.test", "d.test", "e.test"];
 
@@ -352,4 +354,34 @@ fn default_explanations() {
     assert_eq!(explain(&"x".repeat(2048)), "x".repeat(2048));
     assert_eq!(explain(&"x".repeat(3000)), "x".repeat(2048));
     assert_eq!(explain(&format!("%%{}", "y".repeat(3000))).len(), 2048);
+}
+
+/// RFC 7208 §4.3: one final dot is the root's empty label and is dropped; a second
+/// leaves an empty label not at the end, a malformed domain, so the result is `none`
+/// before any lookup, for the MAIL FROM domain and the HELO identity alike.
+#[test]
+fn one_final_dot_is_dropped_and_two_make_the_domain_malformed() {
+    let check = |mail_from: &str, helo: &str, identity: Identity| {
+        let mut request = Request::new("192.0.2.1".parse().unwrap(), mail_from, helo);
+        request.identity = identity;
+        let fail = Answer::Records(vec![Rdata::Txt(b"v=spf1 -all".to_vec())]);
+        let outcome = Evaluator::new(request, Config::default()).run_with(|_| &fail);
+        (outcome.result, outcome.domain, outcome.queries)
+    };
+    let mail_from = Identity::MailFrom;
+    let checked = (SpfResult::Fail, "example.com".to_owned(), 1);
+    assert_eq!(check("user@example.com.", "h.test", mail_from), checked);
+    assert_eq!(check("example.com.", "h.test", mail_from), checked);
+    assert_eq!(check("", "example.com.", mail_from), checked);
+    assert_eq!(check("", "example.com.", Identity::Helo), checked);
+    for (from, helo, identity, domain) in [
+        ("user@example.com..", "h.test", mail_from, "example.com."),
+        ("user@example.com...", "h.test", mail_from, "example.com.."),
+        ("example.com..", "h.test", mail_from, "example.com."),
+        ("", "example.com..", mail_from, "example.com."),
+        ("user@h.test", "example.com..", Identity::Helo, "example.com."),
+    ] {
+        let none = (SpfResult::None, domain.to_owned(), 0);
+        assert_eq!(check(from, helo, identity), none, "{from:?} {helo:?}");
+    }
 }

@@ -57,13 +57,6 @@ impl Str {
         }
     }
 
-    /// The same string without its final dots.
-    pub(super) fn trim_dots(self, arena: &str) -> Str {
-        Str {
-            start: self.start,
-            len: super::trim_dots(self.get(arena)).len() as u32,
-        }
-    }
 }
 
 /// A domain-spec and what expanding it needs to know.

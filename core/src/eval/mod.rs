@@ -247,7 +247,7 @@ fn sender_parts<'a>(
     let at = from.bytes().rposition(|b| b == b'@');
     match (identity, at.map(|at| (&from[..at], &from[at + 1..]))) {
         (Identity::MailFrom, Some((local, domain))) => {
-            let trimmed = trim_dots(domain);
+            let trimmed = strip_dot(domain);
             if local.is_empty() {
                 return ("postmaster", trimmed, false);
             }
@@ -255,15 +255,16 @@ fn sender_parts<'a>(
             (local, trimmed, as_is)
         }
         // A MAIL FROM without `@` names only a domain (RFC 7208 §4.3).
-        (Identity::MailFrom, None) if !from.is_empty() => ("postmaster", trim_dots(from), false),
+        (Identity::MailFrom, None) if !from.is_empty() => ("postmaster", strip_dot(from), false),
         _ => ("postmaster", helo, false),
     }
 }
 
-/// `name` without its final dots.
-fn trim_dots(name: &str) -> &str {
-    let kept = name.bytes().rposition(|b| b != b'.').map_or(0, |i| i + 1);
-    &name[..kept]
+/// `name` without its final dot, the empty label of the root. Only one: a second
+/// would be an empty label not at the end, which makes a domain malformed (RFC 7208
+/// §4.3), so it stays for [`is_valid_domain`] to refuse.
+fn strip_dot(name: &str) -> &str {
+    name.strip_suffix('.').unwrap_or(name)
 }
 
 /// Writes `local@domain` into `out`; returns the index of the `@`.
@@ -288,7 +289,7 @@ impl Evaluator {
     /// Starts an evaluation. Nothing happens until the first [`poll`](Self::poll).
     pub fn new(request: Request, config: Config) -> Self {
         let mut helo = request.helo;
-        helo.truncate(trim_dots(&helo).len());
+        helo.truncate(strip_dot(&helo).len());
         let (local, domain, as_is) = sender_parts(&request.mail_from, request.identity, &helo);
         let (sender, at) = if as_is {
             let at = local.len();
@@ -388,7 +389,7 @@ impl Evaluator {
         self.ip = client_ip(request.ip);
         self.now = request.now;
         self.helo.clear();
-        self.helo.push_str(trim_dots(&request.helo));
+        self.helo.push_str(strip_dot(&request.helo));
         let (local, domain, _) = sender_parts(&request.mail_from, request.identity, &self.helo);
         self.at = write_sender(&mut self.sender, local, domain);
         self.receiver = match (
@@ -1383,10 +1384,10 @@ impl Evaluator {
     }
 
     /// Expands a domain-spec into the arena (a literal one is its own expansion,
-    /// without final dots); `p` is the validated name for `%{p}` (`unknown` when none).
+    /// without its final dot); `p` is the validated name for `%{p}` (`unknown` when none).
     fn expand_target(&mut self, spec: Spec, domain: Str, p: Option<Str>) -> Str {
         if spec.literal {
-            return spec.text.trim_dots(&self.text);
+            return spec.text.strip_dot(&self.text);
         }
         // Expanded beside the arena, as the macros read from it, in a reused buffer.
         let mut name = std::mem::take(&mut self.scratch);
@@ -1642,10 +1643,10 @@ fn is_same_or_subdomain(name: &str, domain: &str) -> bool {
         && name[name.len() - domain.len()..].eq_ignore_ascii_case(domain)
 }
 
-/// A checkable domain (RFC 7208 §4.3): ASCII letters, digits, `-` and `_`, at least two
-/// labels of 1–63 octets, at most 253 octets.
+/// A checkable domain (RFC 7208 §4.3), given without its final dot: ASCII letters,
+/// digits, `-` and `_`, at least two labels of 1–63 octets, at most 253 octets.
 fn is_valid_domain(domain: &str) -> bool {
-    let d = domain.strip_suffix('.').unwrap_or(domain).as_bytes();
+    let d = domain.as_bytes();
     if d.is_empty() || d.len() > 253 {
         return false;
     }
@@ -1714,7 +1715,7 @@ mod tests {
         let label63 = "a".repeat(63);
         let long = format!("{label63}.{label63}.{label63}.{}", "b".repeat(61));
         assert_eq!(long.len(), 253);
-        for ok in ["example.com", "example.com.", "a.b", "ex_ample.c-m", "1.2"] {
+        for ok in ["example.com", "a.b", "ex_ample.c-m", "1.2"] {
             assert!(is_valid_domain(ok), "{ok}");
         }
         assert!(is_valid_domain(&format!("{label63}.com")));
@@ -1727,6 +1728,8 @@ mod tests {
             "a..b",
             ".a.b",
             "a.b..",
+            // The final dot is stripped before the check; a second one is an empty label.
+            "example.com.",
             "exa mple.com",
             "é.com",
             "a.b/c",
