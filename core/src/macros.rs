@@ -40,12 +40,12 @@ impl<'a> MacroString<'a> {
 
     /// [`MacroString::parse_with_tail`] for text from a parsed record's term whose
     /// characters the record parser already found printable ASCII without spaces, so
-    /// only the macros are checked, not every byte again.
+    /// only the macros are checked, not every byte again. Record text is never
+    /// explanation text: `c`, `r` and `t` are refused.
     pub(crate) fn parse_checked_with_tail(
         text: &'a str,
-        in_exp_text: bool,
     ) -> Result<(Self, &'a str), (ParseErrorKind, usize, usize)> {
-        let tail = validate::<true>(text, in_exp_text)?;
+        let tail = validate::<true>(text, false)?;
         Ok((MacroString(Cow::Borrowed(text)), &text[tail..]))
     }
 

@@ -379,7 +379,12 @@ fn one_final_dot_is_dropped_and_two_make_the_domain_malformed() {
         ("user@example.com...", "h.test", mail_from, "example.com.."),
         ("example.com..", "h.test", mail_from, "example.com."),
         ("", "example.com..", mail_from, "example.com."),
-        ("user@h.test", "example.com..", Identity::Helo, "example.com."),
+        (
+            "user@h.test",
+            "example.com..",
+            Identity::Helo,
+            "example.com.",
+        ),
     ] {
         let none = (SpfResult::None, domain.to_owned(), 0);
         assert_eq!(check(from, helo, identity), none, "{from:?} {helo:?}");

@@ -649,17 +649,23 @@ fn macro_letters_transformers_and_delimiters() {
         canonical("v=spf1 exists:%%%_%-.%{d}"),
         "v=spf1 exists:%%%_%-.%{d}"
     );
-    // c, r and t only in explanation text; unknown modifiers' values are not domains.
+    // c, r and t only in explanation text (RFC 7208 §7.1), which an unknown
+    // modifier's value in the record is not either.
     for letter in ['c', 'r', 't', 'C'] {
         let text = format!("v=spf1 exists:%{{{letter}}}.example.com");
         assert_eq!(
             rejects(&text),
             (ParseErrorKind::MacroLetterOnlyInExp { letter }, 16)
         );
+        let text = format!("v=spf1 x-note=%{{{letter}}}");
+        assert_eq!(
+            rejects(&text),
+            (ParseErrorKind::MacroLetterOnlyInExp { letter }, 16)
+        );
     }
     assert_eq!(
-        canonical("v=spf1 x-note=%{c}%{r}%{t}"),
-        "v=spf1 x-note=%{c}%{r}%{t}"
+        canonical("v=spf1 x-note=%{s}%{l}%{o}%{d}%{i}%{p}%{v}%{h}"),
+        "v=spf1 x-note=%{s}%{l}%{o}%{d}%{i}%{p}%{v}%{h}"
     );
 }
 

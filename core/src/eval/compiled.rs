@@ -56,7 +56,6 @@ impl Str {
             len: self.len - u32::from(stripped),
         }
     }
-
 }
 
 /// A domain-spec and what expanding it needs to know.

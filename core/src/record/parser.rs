@@ -392,8 +392,9 @@ fn parse_modifier<'a>(cx: &TermCx<'a>, name: &'a str, value: &'a str) -> TermRes
     if name.eq_ignore_ascii_case("exp") {
         return domain_spec(cx, value).map(Modifier::Explanation);
     }
-    // Unknown modifiers are ignored, but their value must still be a macro-string.
-    let (value, _) = macro_string(cx, value, true)?;
+    // Unknown modifiers are ignored, but their value must still be a macro-string of a
+    // record: `c`, `r` and `t` are allowed only in explanation text (RFC 7208 §7.1).
+    let (value, _) = macro_string(cx, value)?;
     Ok(Modifier::Unknown {
         name: Cow::Borrowed(name),
         value,
@@ -562,7 +563,7 @@ fn domain_spec<'a>(cx: &TermCx<'a>, spec: &'a str) -> TermResult<MacroString<'a>
     if spec.is_empty() {
         return Err(cx.err(ParseErrorKind::MissingDomain, at, 0));
     }
-    let (ms, tail) = macro_string(cx, spec, false)?;
+    let (ms, tail) = macro_string(cx, spec)?;
     if !has_domain_end(tail) {
         return Err(cx.err(ParseErrorKind::InvalidDomainEnd, at, spec.len()));
     }
@@ -572,11 +573,7 @@ fn domain_spec<'a>(cx: &TermCx<'a>, spec: &'a str) -> TermResult<MacroString<'a>
 /// Checks `text`, a part of the term, as a macro-string; returns it and the literal text
 /// after its last macro. Its characters are checked here, eight at a time, and text
 /// without a `%` is a literal that needs no macro walk.
-fn macro_string<'a>(
-    cx: &TermCx<'a>,
-    text: &'a str,
-    in_exp_text: bool,
-) -> TermResult<(MacroString<'a>, &'a str)> {
+fn macro_string<'a>(cx: &TermCx<'a>, text: &'a str) -> TermResult<(MacroString<'a>, &'a str)> {
     let at = cx.pos(text);
     let (mut bad, mut percent) = (0, 0);
     // `inside` selects the lanes of `w` that belong to `text`.
@@ -602,8 +599,7 @@ fn macro_string<'a>(
     if percent == 0 {
         return Ok((MacroString::from_validated(text), text));
     }
-    MacroString::parse_checked_with_tail(text, in_exp_text)
-        .map_err(|(kind, i, len)| cx.err(kind, at + i, len))
+    MacroString::parse_checked_with_tail(text).map_err(|(kind, i, len)| cx.err(kind, at + i, len))
 }
 
 /// `domain-end = ( "." toplabel [ "." ] ) / macro-expand`, given the literal text after
