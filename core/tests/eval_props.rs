@@ -390,3 +390,79 @@ fn one_final_dot_is_dropped_and_two_make_the_domain_malformed() {
         assert_eq!(check(from, helo, identity), none, "{from:?} {helo:?}");
     }
 }
+
+/// Every void answer a term consumes counts against the limit of two (RFC 7208 §4.6.4),
+/// as pyspf and viaspf count them: the hosts of an `mx` term, the names looked up to
+/// validate the client for `ptr` and for each term's `%{p}`. Names DNS cannot carry
+/// are not asked, so they are no void lookups.
+#[test]
+fn every_void_answer_of_a_term_counts() {
+    let evaluate = |record: &str, ip: &str| {
+        let txt = Answer::Records(vec![Rdata::Txt(record.as_bytes().to_vec())]);
+        let mx = Answer::Records(
+            ["m1.test", "m2.test", "m3.test"]
+                .iter()
+                .enumerate()
+                .map(|(i, host)| Rdata::Mx {
+                    preference: i as u16,
+                    exchange: (*host).into(),
+                })
+                .collect(),
+        );
+        let ptr = Answer::Records(
+            ["p1.test", "p2.test", "p3.test"]
+                .iter()
+                .map(|name| Rdata::Ptr((*name).into()))
+                .collect(),
+        );
+        let request = Request::new(ip.parse().unwrap(), "user@a.test", "h.test");
+        let outcome = Evaluator::new(request, Config::default()).run_with(|l| {
+            match (l.name.as_str(), l.qtype) {
+                ("a.test", QueryType::Txt) => txt.clone(),
+                ("three.test", QueryType::Mx) => mx.clone(),
+                (name, QueryType::Ptr) if name.ends_with(".arpa") => ptr.clone(),
+                ("m1.test", QueryType::A) | ("p1.test", QueryType::A) => {
+                    Answer::Records(vec![Rdata::A("192.0.2.1".parse().unwrap())])
+                }
+                _ => Answer::NxDomain,
+            }
+        });
+        (outcome.result, outcome.void_lookups)
+    };
+    // Three MX hosts: the first has an address, two are void.
+    assert_eq!(
+        evaluate("v=spf1 mx:three.test -all", "192.0.2.9"),
+        (SpfResult::Fail, 2)
+    );
+    assert_eq!(
+        evaluate("v=spf1 a:v.test mx:three.test -all", "192.0.2.9"),
+        (SpfResult::PermError, 3)
+    );
+    // A match at the first host ends the term before the void ones.
+    assert_eq!(
+        evaluate("v=spf1 a:v.test mx:three.test -all", "192.0.2.1"),
+        (SpfResult::Pass, 1)
+    );
+    // Validating 192.0.2.1: p1 validates, p2 and p3 have no addresses.
+    assert_eq!(
+        evaluate("v=spf1 ptr:p1.test -all", "192.0.2.1"),
+        (SpfResult::Pass, 2)
+    );
+    assert_eq!(
+        evaluate("v=spf1 ptr:other.test ptr:p1.test -all", "192.0.2.1"),
+        (SpfResult::PermError, 4)
+    );
+    // `%{p}` counts the validation's voids once per term, then the term's own lookup.
+    assert_eq!(
+        evaluate("v=spf1 exists:%{p}.x.test -all", "192.0.2.1"),
+        (SpfResult::PermError, 3)
+    );
+    // Malformed names are not asked: no void lookups.
+    assert_eq!(
+        evaluate(
+            "v=spf1 a:.x.test a:.y.test exists:.z.test -all",
+            "192.0.2.9"
+        ),
+        (SpfResult::Fail, 0)
+    );
+}

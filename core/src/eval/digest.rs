@@ -26,6 +26,9 @@ pub(super) enum Item {
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Digest {
     NxDomain,
+    /// A name DNS cannot carry, answered locally as if NXDOMAIN. Nothing was asked,
+    /// so it is no void lookup.
+    Unqueryable,
     /// A temporary failure and its reason, in the text arena.
     TempFail(Str),
     /// NOERROR with `total` records of any type; `items` of them, starting at `start`
@@ -156,7 +159,7 @@ impl Answers {
             Digest::Records { start, items, .. } => {
                 &self.items[start as usize..(start + items) as usize]
             }
-            Digest::NxDomain | Digest::TempFail(_) => &[],
+            Digest::NxDomain | Digest::Unqueryable | Digest::TempFail(_) => &[],
         }
     }
 }

@@ -121,6 +121,9 @@ struct Frame {
     /// term) waits for: the step runs again when answers arrive and finds its slot
     /// without searching the slots by name.
     asked: Option<u32>,
+    /// Whether the void lookups of the client's validation have been counted for the
+    /// current term's `%{p}`: once per term, however often it runs.
+    p_counted: bool,
 }
 
 /// Where a blocked step stands.
@@ -203,6 +206,9 @@ pub struct Evaluator {
     /// kept across restarts.
     validated: Vec<Str>,
     validated_done: bool,
+    /// Void answers met while validating: the PTR lookup's, or the names' address
+    /// lookups'. Each use of the validation (a `ptr` term, a term's `%{p}`) counts them.
+    validation_voids: u32,
     /// The client's reverse name in the arena, once its PTR lookup is asked for.
     reverse: Option<Str>,
     dns_terms: u32,
@@ -338,6 +344,7 @@ impl Evaluator {
             scratch: String::new(),
             validated: Vec::new(),
             validated_done: false,
+            validation_voids: 0,
             reverse: None,
             dns_terms: 0,
             void_lookups: 0,
@@ -711,7 +718,7 @@ impl Evaluator {
         debug_assert!(!checked || is_queryable_name(name.bytes(&self.text)));
         if !checked && !is_queryable_name(name.bytes(&self.text)) {
             self.slots
-                .push(Slot::new(name, qtype, prefetch, Some(Digest::NxDomain)));
+                .push(Slot::new(name, qtype, prefetch, Some(Digest::Unqueryable)));
             return Ok(Got::Ready(index));
         }
         if self.slots.len() as u32 >= self.config.limits.max_queries {
@@ -1008,6 +1015,7 @@ impl Evaluator {
                     frame.counted = false;
                     frame.child = None;
                     frame.asked = None;
+                    frame.p_counted = false;
                 }
             }
         }
@@ -1017,8 +1025,13 @@ impl Evaluator {
                 self.fail_with(SpfResult::PermError, problem);
                 return Flow::Continue;
             }
-            let Some(target) = self.target(Some(spec), domain) else {
-                return Flow::Blocked;
+            let target = match self.target(Some(spec), domain) {
+                Ok(target) => target,
+                Err(TermStep::Error(result, problem)) => {
+                    self.fail_with(result, problem);
+                    return Flow::Continue;
+                }
+                Err(_) => return Flow::Blocked,
             };
             let frame = self.frames.last_mut().unwrap_or_else(|| unreachable!());
             let top = match frame.kind {
@@ -1063,14 +1076,24 @@ impl Evaluator {
         Ok(())
     }
 
-    /// Counts a void answer consumed by a term; over the limit is a permerror.
-    fn void_no_match(&mut self) -> TermStep {
-        self.void_lookups += 1;
-        if self.void_lookups > self.config.limits.void_lookups {
-            let limit = self.config.limits.void_lookups;
-            return TermStep::Error(SpfResult::PermError, Problem::TooManyVoidLookups(limit));
+    /// Counts void answers (NXDOMAIN, or no records) that a term consumed; over the
+    /// limit is a permerror (RFC 7208 §4.6.4). Every void answer counts, also those of
+    /// an `mx` term's hosts and of the client's validation, as pyspf and viaspf count.
+    fn count_voids(&mut self, voids: u32) -> Result<(), Problem> {
+        self.void_lookups += voids;
+        let limit = self.config.limits.void_lookups;
+        if self.void_lookups > limit {
+            return Err(Problem::TooManyVoidLookups(limit));
         }
-        TermStep::NoMatch
+        Ok(())
+    }
+
+    /// A void answer that ends a term without a match.
+    fn void_no_match(&mut self) -> TermStep {
+        match self.count_voids(1) {
+            Ok(()) => TermStep::NoMatch,
+            Err(problem) => TermStep::Error(SpfResult::PermError, problem),
+        }
     }
 
     /// Ends the top frame with `result`, handing it to the parent or finishing.
@@ -1149,33 +1172,36 @@ impl Evaluator {
                     Some(SpfResult::Pass) => TermStep::Matched,
                     Some(_) => TermStep::NoMatch,
                     None => match self.target(Some(spec), domain) {
-                        Some(target) => TermStep::Include(target),
-                        None => TermStep::Blocked,
+                        Ok(target) => TermStep::Include(target),
+                        Err(step) => step,
                     },
                 }
             }
             Mech::A(spec, cidr) => {
-                let Some(target) = self.target(spec, domain) else {
-                    return TermStep::Blocked;
+                let target = match self.target(spec, domain) {
+                    Ok(target) => target,
+                    Err(step) => return step,
                 };
                 let qtype = self.address_type();
                 let prefix = self.prefix(cidr.v4, cidr.v6);
                 match self.need_first(qtype, target, false) {
                     Err(p) => TermStep::Error(SpfResult::PermError, p),
                     Ok(Got::Waiting(_)) => TermStep::Blocked,
-                    Ok(Got::Ready(slot)) => self.match_addresses(slot, target, qtype, prefix, true),
+                    Ok(Got::Ready(slot)) => self.match_addresses(slot, target, qtype, prefix),
                 }
             }
             Mech::Mx(spec, cidr) => {
-                let Some(target) = self.target(spec, domain) else {
-                    return TermStep::Blocked;
+                let target = match self.target(spec, domain) {
+                    Ok(target) => target,
+                    Err(step) => return step,
                 };
                 let prefix = self.prefix(cidr.v4, cidr.v6);
                 self.eval_mx(target, prefix)
             }
             Mech::Exists(spec) => {
-                let Some(target) = self.target(Some(spec), domain) else {
-                    return TermStep::Blocked;
+                let target = match self.target(Some(spec), domain) {
+                    Ok(target) => target,
+                    Err(step) => return step,
                 };
                 match self.need_first(QueryType::A, target, false) {
                     Err(p) => TermStep::Error(SpfResult::PermError, p),
@@ -1189,18 +1215,17 @@ impl Evaluator {
                 }
             }
             Mech::Ptr(spec) => {
-                let Some(target) = self.target(spec, domain) else {
-                    return TermStep::Blocked;
+                let target = match self.target(spec, domain) {
+                    Ok(target) => target,
+                    Err(step) => return step,
                 };
                 match self.validated_names() {
                     Ok(true) => {}
                     Ok(false) => return TermStep::Blocked,
                     Err(p) => return TermStep::Error(SpfResult::PermError, p),
                 }
-                if self.ptr_answer_was_void()
-                    && let TermStep::Error(r, p) = self.void_no_match()
-                {
-                    return TermStep::Error(r, p);
+                if let Err(p) = self.count_voids(self.validation_voids) {
+                    return TermStep::Error(SpfResult::PermError, p);
                 }
                 let target = target.get(&self.text);
                 matched(
@@ -1233,17 +1258,10 @@ impl Evaluator {
         name: Str,
         qtype: QueryType,
         prefix: u8,
-        count_void: bool,
     ) -> TermStep {
         match self.answer_at(slot) {
             Digest::TempFail(reason) => self.temp_error(name, qtype, reason),
-            a if a.is_void() => {
-                if count_void {
-                    self.void_no_match()
-                } else {
-                    TermStep::NoMatch
-                }
-            }
+            a if a.is_void() => self.void_no_match(),
             a => matched(
                 self.answers
                     .addrs(a)
@@ -1286,7 +1304,7 @@ impl Evaluator {
                 Ok(Got::Waiting(_)) => return TermStep::Blocked,
                 Err(p) => return TermStep::Error(SpfResult::PermError, p),
             };
-            match self.match_addresses(slot, host, qtype, prefix, false) {
+            match self.match_addresses(slot, host, qtype, prefix) {
                 TermStep::NoMatch => {}
                 decided => return decided,
             }
@@ -1310,6 +1328,7 @@ impl Evaluator {
             Got::Waiting(_) => return Ok(false),
             Got::Ready(slot) => self.answer_at(slot),
         };
+        let mut voids = u32::from(answer.is_void());
         // DNS errors make the PTR list empty rather than temperror (RFC 7208 §5.5).
         let names = self
             .answers
@@ -1326,6 +1345,7 @@ impl Evaluator {
                 return Ok(false);
             };
             let addresses = self.answer_at(slot);
+            voids += u32::from(addresses.is_void());
             if self
                 .answers
                 .addrs(addresses)
@@ -1335,15 +1355,8 @@ impl Evaluator {
             }
         }
         self.validated_done = true;
+        self.validation_voids = voids;
         Ok(true)
-    }
-
-    fn ptr_answer_was_void(&self) -> bool {
-        let Some(reverse) = self.reverse else {
-            return false;
-        };
-        let ptr = self.find(QueryType::Ptr, reverse.bytes(&self.text));
-        matches!(ptr, Some(Got::Ready(slot)) if self.answer_at(slot).is_void())
     }
 
     fn temp_error(&self, name: Str, qtype: QueryType, reason: Str) -> TermStep {
@@ -1364,23 +1377,41 @@ impl Evaluator {
         s.get(&self.text).to_owned()
     }
 
-    /// A mechanism's target (the current domain when absent); `None` while `%{p}`
-    /// still waits for lookups.
-    fn target(&mut self, spec: Option<Spec>, domain: Str) -> Option<Str> {
+    /// A mechanism's target (the current domain when absent); else how the term
+    /// stands: blocked while `%{p}` waits for lookups, or a permerror when its void
+    /// lookups pass the limit.
+    fn target(&mut self, spec: Option<Spec>, domain: Str) -> Result<Str, TermStep> {
         let Some(spec) = spec else {
-            return Some(domain);
+            return Ok(domain);
         };
         let p = if spec.uses_p {
             match self.validated_names() {
-                Ok(true) => self.pick_validated(domain),
-                Ok(false) => return None,
+                Ok(true) => {
+                    self.count_p_voids()
+                        .map_err(|p| TermStep::Error(SpfResult::PermError, p))?;
+                    self.pick_validated(domain)
+                }
+                Ok(false) => return Err(TermStep::Blocked),
                 // Over the query cap: `%{p}` degrades to `unknown`.
                 Err(_) => None,
             }
         } else {
             None
         };
-        Some(self.expand_target(spec, domain, p))
+        Ok(self.expand_target(spec, domain, p))
+    }
+
+    /// Counts the validation's void lookups for the current term's `%{p}`, once per
+    /// term. An explanation's `%{p}` (no frame is left then) counts nothing.
+    fn count_p_voids(&mut self) -> Result<(), Problem> {
+        let voids = self.validation_voids;
+        match self.frames.last_mut() {
+            Some(frame) if !frame.p_counted => {
+                frame.p_counted = true;
+                self.count_voids(voids)
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Expands a domain-spec into the arena (a literal one is its own expansion,
@@ -1431,16 +1462,21 @@ impl Evaluator {
         let Some(exp) = self.explaining.take() else {
             return Flow::Continue;
         };
-        let Some(name) = self.target(Some(exp.spec), exp.verdict.domain) else {
-            self.explaining = Some(exp);
-            return Flow::Blocked;
-        };
-        let text = match self.need(QueryType::Txt, name, false) {
-            Ok(Got::Waiting(_)) => {
+        let name = match self.target(Some(exp.spec), exp.verdict.domain) {
+            Ok(name) => Some(name),
+            Err(TermStep::Blocked) => {
                 self.explaining = Some(exp);
                 return Flow::Blocked;
             }
-            Ok(Got::Ready(slot)) => match self.answer_at(slot) {
+            // Naming the explanation failed: as if there were no `exp=` (RFC 7208 §6.2).
+            Err(_) => None,
+        };
+        let text = match name.map(|name| self.need(QueryType::Txt, name, false)) {
+            Some(Ok(Got::Waiting(_))) => {
+                self.explaining = Some(exp);
+                return Flow::Blocked;
+            }
+            Some(Ok(Got::Ready(slot))) => match self.answer_at(slot) {
                 // Exactly one TXT record, or the explanation is ignored (RFC 7208 §6.2).
                 a @ Digest::Records {
                     total: 1, items: 1, ..
@@ -1449,7 +1485,7 @@ impl Evaluator {
                     .map(str::to_owned),
                 _ => None,
             },
-            Err(_) => None,
+            Some(Err(_)) | None => None,
         };
         let domain = exp.verdict.domain;
         let explanation = text
@@ -1549,6 +1585,7 @@ impl Frame {
             counted: false,
             child: None,
             asked: None,
+            p_counted: false,
         }
     }
 }

@@ -49,9 +49,10 @@ impl Default for AnalysisOptions {
 /// What the caller of an [`Analysis`] should do next.
 pub type AnalysisStep<'a> = crate::dns::Step<'a, Report>;
 
-/// Void lookups per client address family: `a` asks for A records of IPv4 clients and
-/// AAAA records of IPv6 clients, so a name with only A records costs IPv6 clients a
-/// void lookup. `mx` and `exists` voids count for both.
+/// Void lookups per client address family: `a` terms and the hosts of `mx` terms are
+/// looked up as A records for IPv4 clients and AAAA records for IPv6 clients, so a name
+/// with only A records costs IPv6 clients a void lookup. The MX lookup itself and
+/// `exists` count for both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct VoidLookups {
     /// Counted when the client is IPv4.
@@ -695,11 +696,17 @@ impl<'a> Walk<'a> {
     }
 
     fn addresses(&mut self, domain: &str, span: Span, target: &str, term: &str) {
-        let v4 = self.dns.get(target, QueryType::A);
-        let v6 = self.dns.get(target, QueryType::Aaaa);
+        self.address_voids(domain, span, target, &format!("`{term}`: {target}"));
+    }
+
+    /// Counts the void A and AAAA answers for `name` (what a receiver asks depends on
+    /// the client's family); `what` names the lookup in findings.
+    fn address_voids(&mut self, domain: &str, span: Span, name: &str, what: &str) {
+        let v4 = self.dns.get(name, QueryType::A);
+        let v6 = self.dns.get(name, QueryType::Aaaa);
         for (answer, qtype) in [(v4, QueryType::A), (v6, QueryType::Aaaa)] {
             if let Some(Answer::TempFail(reason)) = answer {
-                self.dns_failure(domain, span, target, qtype, reason);
+                self.dns_failure(domain, span, name, qtype, reason);
             }
         }
         if v4.is_none() || v6.is_none() {
@@ -707,26 +714,26 @@ impl<'a> Walk<'a> {
             return;
         }
         match (
-            v4.is_some_and(Answer::is_void),
-            v6.is_some_and(Answer::is_void),
+            v4.is_some_and(|a| is_void(name, a)),
+            v6.is_some_and(|a| is_void(name, a)),
         ) {
             (true, true) => self.void(
                 domain,
                 span,
                 Family::Both,
-                format!("`{term}`: {target} has no A or AAAA records"),
+                format!("{what} has no A or AAAA records"),
             ),
             (true, false) => self.void(
                 domain,
                 span,
                 Family::V4,
-                format!("`{term}`: {target} has no A records (a void lookup for IPv4 clients)"),
+                format!("{what} has no A records (a void lookup for IPv4 clients)"),
             ),
             (false, true) => self.void(
                 domain,
                 span,
                 Family::V6,
-                format!("`{term}`: {target} has no AAAA records (a void lookup for IPv6 clients)"),
+                format!("{what} has no AAAA records (a void lookup for IPv6 clients)"),
             ),
             (false, false) => {}
         }
@@ -738,14 +745,15 @@ impl<'a> Walk<'a> {
             Some(Answer::TempFail(reason)) => {
                 self.dns_failure(domain, span, target, QueryType::Mx, reason)
             }
-            Some(a) if a.is_void() => self.void(
+            Some(a) if is_void(target, a) => self.void(
                 domain,
                 span,
                 Family::Both,
                 format!("`{term}`: {target} has no MX records"),
             ),
             Some(Answer::Records(rs)) => {
-                let hosts = mx_exchanges(rs).len() as u32;
+                let exchanges = mx_exchanges(rs);
+                let hosts = exchanges.len() as u32;
                 self.mx_hosts.push(MxHosts {
                     chain: self.chain.clone(),
                     domain: domain.to_owned(),
@@ -766,6 +774,12 @@ impl<'a> Walk<'a> {
                             "list the outbound hosts with ip4/ip6 instead of `mx`",
                         ),
                     );
+                    return;
+                }
+                // Every host's void address lookup counts, as the evaluator counts it.
+                for host in exchanges {
+                    let what = format!("`{term}`: MX host {host} of {target}");
+                    self.address_voids(domain, span, &normalize(&host), &what);
                 }
             }
             Some(_) => {}
@@ -783,7 +797,7 @@ impl<'a> Walk<'a> {
                 self.dns_failure(domain, span, target, QueryType::A, reason);
                 false
             }
-            Some(a) if a.is_void() => {
+            Some(a) if is_void(target, a) => {
                 self.void(
                     domain,
                     span,
@@ -997,6 +1011,13 @@ impl<'a> Walk<'a> {
 }
 
 /// The exchange names of an MX answer.
+/// A void lookup (RFC 7208 §4.6.4): NXDOMAIN or no records, from a name that was asked.
+/// Names DNS cannot carry are answered NXDOMAIN without asking, and are not void
+/// lookups, as in the evaluator.
+fn is_void(name: &str, answer: &Answer) -> bool {
+    answer.is_void() && is_queryable_name(name.as_bytes())
+}
+
 fn mx_exchanges(records: &[Rdata]) -> Vec<String> {
     records
         .iter()
