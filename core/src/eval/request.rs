@@ -54,7 +54,8 @@ impl Request {
 pub struct Limits {
     /// DNS-querying terms (include, a, mx, ptr, exists, redirect); RFC default 10.
     pub dns_terms: u32,
-    /// Lookups answered NXDOMAIN or with no records; RFC default 2.
+    /// Lookups answered NXDOMAIN or with no records; RFC default 2. Every such answer
+    /// a term uses counts, also an `mx` term's hosts' and the client's validation's.
     pub void_lookups: u32,
     /// MX names one `mx` may look up; more is a permerror. RFC default 10.
     pub mx_names: u32,
