@@ -265,7 +265,11 @@ impl Analysis {
 
     /// Advances as far as the answers allow and says what is needed next.
     pub fn poll(&mut self) -> AnalysisStep<'_> {
-        if self.report.is_none() {
+        // Follow-ups are requested once every lookup handed out is answered, in slot
+        // order: the order answers come in then cannot change which lookups fit under
+        // the query bound, nor the report.
+        let answered = self.dns.slots.iter().all(|s| !s.sent || s.answer.is_some());
+        if self.report.is_none() && answered {
             self.process();
             if self.fresh.is_empty() && self.dns.slots.iter().all(|s| s.answer.is_some()) {
                 self.report = Some(self.build_report());
