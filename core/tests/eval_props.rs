@@ -466,3 +466,34 @@ fn every_void_answer_of_a_term_counts() {
         (SpfResult::Fail, 0)
     );
 }
+
+/// An `mx` term whose hosts' answers arrive in different round trips (one was already
+/// asked to validate the client) counts each void answer once.
+#[test]
+fn mx_hosts_answered_in_different_round_trips_count_once() {
+    let request = Request::new("192.0.2.1".parse().unwrap(), "user@a.test", "h.test");
+    let outcome =
+        Evaluator::new(request, Config::default()).run_with(|l| match (l.name.as_str(), l.qtype) {
+            ("a.test", QueryType::Txt) => Answer::Records(vec![Rdata::Txt(
+                b"v=spf1 ptr:x.test mx:order.test -all".to_vec(),
+            )]),
+            (name, QueryType::Ptr) if name.ends_with(".arpa") => {
+                Answer::Records(vec![Rdata::Ptr("m2.test".into())])
+            }
+            ("order.test", QueryType::Mx) => Answer::Records(vec![
+                Rdata::Mx {
+                    preference: 0,
+                    exchange: "m2.test".into(),
+                },
+                Rdata::Mx {
+                    preference: 1,
+                    exchange: "m1.test".into(),
+                },
+            ]),
+            ("m1.test", QueryType::A) => {
+                Answer::Records(vec![Rdata::A("192.0.2.1".parse().unwrap())])
+            }
+            _ => Answer::NxDomain,
+        });
+    assert_eq!((outcome.result, outcome.void_lookups), (SpfResult::Pass, 2));
+}

@@ -1291,17 +1291,24 @@ impl Evaluator {
             );
         }
         let qtype = self.address_type();
-        // Ask for every host's addresses at once, then decide in MX order.
+        // Ask for every host's addresses at once, and decide in MX order once all are
+        // in: deciding runs once, so each void answer is counted once.
+        let mut ready = true;
         for k in 0..hosts {
-            if let Err(p) = self.need(qtype, self.answers.name(answer, k), false) {
-                return TermStep::Error(SpfResult::PermError, p);
+            match self.need(qtype, self.answers.name(answer, k), false) {
+                Ok(Got::Ready(_)) => {}
+                Ok(Got::Waiting(_)) => ready = false,
+                Err(p) => return TermStep::Error(SpfResult::PermError, p),
             }
+        }
+        if !ready {
+            return TermStep::Blocked;
         }
         for k in 0..hosts {
             let host = self.answers.name(answer, k);
             let slot = match self.need(qtype, host, false) {
                 Ok(Got::Ready(slot)) => slot,
-                Ok(Got::Waiting(_)) => return TermStep::Blocked,
+                Ok(Got::Waiting(_)) => unreachable!("every host was answered"),
                 Err(p) => return TermStep::Error(SpfResult::PermError, p),
             };
             match self.match_addresses(slot, host, qtype, prefix) {
