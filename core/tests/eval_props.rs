@@ -392,7 +392,7 @@ fn one_final_dot_is_dropped_and_two_make_the_domain_malformed() {
 }
 
 /// Every void answer a term consumes counts against the limit of two (RFC 7208 §4.6.4),
-/// as pyspf and viaspf count them: the hosts of an `mx` term, the names looked up to
+/// as pyspf counts them: every host of an `mx` term, the names looked up to
 /// validate the client for `ptr` and for each term's `%{p}`. Names DNS cannot carry
 /// are not asked, so they are no void lookups.
 #[test]
@@ -438,10 +438,15 @@ fn every_void_answer_of_a_term_counts() {
         evaluate("v=spf1 a:v.test mx:three.test -all", "192.0.2.9"),
         (SpfResult::PermError, 3)
     );
-    // A match at the first host ends the term before the void ones.
+    // Every host counts, also after one that matches: DNS does not keep the order of
+    // MX records, so it must not change the result.
     assert_eq!(
         evaluate("v=spf1 a:v.test mx:three.test -all", "192.0.2.1"),
-        (SpfResult::Pass, 1)
+        (SpfResult::PermError, 3)
+    );
+    assert_eq!(
+        evaluate("v=spf1 mx:three.test -all", "192.0.2.1"),
+        (SpfResult::Pass, 2)
     );
     // Validating 192.0.2.1: p1 validates, p2 and p3 have no addresses.
     assert_eq!(
@@ -496,4 +501,41 @@ fn mx_hosts_answered_in_different_round_trips_count_once() {
             _ => Answer::NxDomain,
         });
     assert_eq!((outcome.result, outcome.void_lookups), (SpfResult::Pass, 2));
+}
+
+/// The order of MX records, which DNS does not keep, does not change an `mx` term:
+/// every host's lookup counts, so a failed one is a temperror even when another host
+/// matches (RFC 7208 §5.4 looks up every host; §2.6.6 makes a failure a temperror).
+#[test]
+fn mx_results_do_not_depend_on_record_order() {
+    let evaluate = |hosts: [&str; 2]| {
+        let request = Request::new("192.0.2.1".parse().unwrap(), "user@a.test", "h.test");
+        Evaluator::new(request, Config::default())
+            .run_with(|l| match (l.name.as_str(), l.qtype) {
+                ("a.test", QueryType::Txt) => {
+                    Answer::Records(vec![Rdata::Txt(b"v=spf1 mx -all".to_vec())])
+                }
+                ("a.test", QueryType::Mx) => Answer::Records(
+                    hosts
+                        .iter()
+                        .map(|host| Rdata::Mx {
+                            preference: 10,
+                            exchange: (*host).into(),
+                        })
+                        .collect(),
+                ),
+                ("match.test", QueryType::A) => {
+                    Answer::Records(vec![Rdata::A("192.0.2.1".parse().unwrap())])
+                }
+                ("down.test", QueryType::A) => Answer::TempFail("timeout".into()),
+                _ => Answer::NxDomain,
+            })
+            .result
+    };
+    for hosts in [["match.test", "down.test"], ["down.test", "match.test"]] {
+        assert_eq!(evaluate(hosts), SpfResult::TempError, "{hosts:?}");
+    }
+    for hosts in [["match.test", "void.test"], ["void.test", "match.test"]] {
+        assert_eq!(evaluate(hosts), SpfResult::Pass, "{hosts:?}");
+    }
 }

@@ -1078,7 +1078,7 @@ impl Evaluator {
 
     /// Counts void answers (NXDOMAIN, or no records) that a term consumed; over the
     /// limit is a permerror (RFC 7208 §4.6.4). Every void answer counts, also those of
-    /// an `mx` term's hosts and of the client's validation, as pyspf and viaspf count.
+    /// an `mx` term's hosts and of the client's validation, as pyspf counts them.
     fn count_voids(&mut self, voids: u32) -> Result<(), Problem> {
         self.void_lookups += voids;
         let limit = self.config.limits.void_lookups;
@@ -1291,8 +1291,10 @@ impl Evaluator {
             );
         }
         let qtype = self.address_type();
-        // Ask for every host's addresses at once, and decide in MX order once all are
-        // in: deciding runs once, so each void answer is counted once.
+        // Ask for every host's addresses at once, and decide once all are in. Like
+        // pyspf, every host counts whatever the others hold, so the order of the MX
+        // records (which DNS does not keep) cannot change the result: a failed lookup
+        // is a temperror, each void one counts, and then any address may match.
         let mut ready = true;
         for k in 0..hosts {
             match self.need(qtype, self.answers.name(answer, k), false) {
@@ -1304,6 +1306,7 @@ impl Evaluator {
         if !ready {
             return TermStep::Blocked;
         }
+        let mut matches = false;
         for k in 0..hosts {
             let host = self.answers.name(answer, k);
             let slot = match self.need(qtype, host, false) {
@@ -1311,12 +1314,22 @@ impl Evaluator {
                 Ok(Got::Waiting(_)) => unreachable!("every host was answered"),
                 Err(p) => return TermStep::Error(SpfResult::PermError, p),
             };
-            match self.match_addresses(slot, host, qtype, prefix) {
-                TermStep::NoMatch => {}
-                decided => return decided,
+            match self.answer_at(slot) {
+                Digest::TempFail(reason) => return self.temp_error(host, qtype, reason),
+                a if a.is_void() => {
+                    if let Err(p) = self.count_voids(1) {
+                        return TermStep::Error(SpfResult::PermError, p);
+                    }
+                }
+                a => {
+                    matches |= self
+                        .answers
+                        .addrs(a)
+                        .any(|addr| in_network(self.ip, addr, prefix));
+                }
             }
         }
-        TermStep::NoMatch
+        matched(matches)
     }
 
     /// Computes the client's validated reverse names (RFC 7208 §5.5) once into
