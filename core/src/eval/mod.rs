@@ -1080,8 +1080,9 @@ impl Evaluator {
     /// limit is a permerror (RFC 7208 §4.6.4). Every void answer counts, also those of
     /// an `mx` term's hosts and of the client's validation, as pyspf counts them.
     fn count_voids(&mut self, voids: u32) -> Result<(), Problem> {
-        self.void_lookups += voids;
         let limit = self.config.limits.void_lookups;
+        // The evaluation stops at the void lookup that goes over, so no more count.
+        self.void_lookups = (self.void_lookups + voids).min(limit.saturating_add(1));
         if self.void_lookups > limit {
             return Err(Problem::TooManyVoidLookups(limit));
         }
