@@ -1014,7 +1014,6 @@ impl<'a> Walk<'a> {
     }
 }
 
-/// The exchange names of an MX answer.
 /// A void lookup (RFC 7208 §4.6.4): NXDOMAIN or no records, from a name that was asked.
 /// Names DNS cannot carry are answered NXDOMAIN without asking, and are not void
 /// lookups, as in the evaluator.
@@ -1022,6 +1021,7 @@ fn is_void(name: &str, answer: &Answer) -> bool {
     answer.is_void() && is_queryable_name(name.as_bytes())
 }
 
+/// The exchange names of an MX answer.
 fn mx_exchanges(records: &[Rdata]) -> Vec<String> {
     records
         .iter()
