@@ -155,6 +155,25 @@ fn request(ip: IpAddr) -> Request {
     Request::new(ip, "user@a.test", "helo.test")
 }
 
+/// An answer of one TXT record.
+fn txt(record: &str) -> Answer {
+    Answer::Records(vec![Rdata::Txt(record.as_bytes().to_vec())])
+}
+
+/// An MX answer naming `hosts`, in that order.
+fn mx(hosts: &[&str]) -> Answer {
+    let exchanges = hosts.iter().enumerate().map(|(i, host)| Rdata::Mx {
+        preference: i as u16,
+        exchange: (*host).into(),
+    });
+    Answer::Records(exchanges.collect())
+}
+
+/// The A answer that holds the client 192.0.2.1.
+fn client_address() -> Answer {
+    Answer::Records(vec![Rdata::A("192.0.2.1".parse().unwrap())])
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
@@ -339,7 +358,7 @@ fn default_explanations() {
             default_explanation: Some(default.into()),
             ..Config::default()
         };
-        let fail = Answer::Records(vec![Rdata::Txt(b"v=spf1 -all".to_vec())]);
+        let fail = txt("v=spf1 -all");
         Evaluator::new(request("192.0.2.1".parse().unwrap()), config)
             .run_with(|_| &fail)
             .explanation
@@ -364,7 +383,7 @@ fn one_final_dot_is_dropped_and_two_make_the_domain_malformed() {
     let check = |mail_from: &str, helo: &str, identity: Identity| {
         let mut request = Request::new("192.0.2.1".parse().unwrap(), mail_from, helo);
         request.identity = identity;
-        let fail = Answer::Records(vec![Rdata::Txt(b"v=spf1 -all".to_vec())]);
+        let fail = txt("v=spf1 -all");
         let outcome = Evaluator::new(request, Config::default()).run_with(|_| &fail);
         (outcome.result, outcome.domain, outcome.queries)
     };
@@ -398,32 +417,19 @@ fn one_final_dot_is_dropped_and_two_make_the_domain_malformed() {
 #[test]
 fn every_void_answer_of_a_term_counts() {
     let evaluate = |record: &str, ip: &str| {
-        let txt = Answer::Records(vec![Rdata::Txt(record.as_bytes().to_vec())]);
-        let mx = Answer::Records(
-            ["m1.test", "m2.test", "m3.test"]
-                .iter()
-                .enumerate()
-                .map(|(i, host)| Rdata::Mx {
-                    preference: i as u16,
-                    exchange: (*host).into(),
-                })
-                .collect(),
-        );
         let ptr = Answer::Records(
             ["p1.test", "p2.test", "p3.test"]
                 .iter()
                 .map(|name| Rdata::Ptr((*name).into()))
                 .collect(),
         );
-        let request = Request::new(ip.parse().unwrap(), "user@a.test", "h.test");
+        let request = request(ip.parse().unwrap());
         let outcome = Evaluator::new(request, Config::default()).run_with(|l| {
             match (l.name.as_str(), l.qtype) {
-                ("a.test", QueryType::Txt) => txt.clone(),
-                ("three.test", QueryType::Mx) => mx.clone(),
+                ("a.test", QueryType::Txt) => txt(record),
+                ("three.test", QueryType::Mx) => mx(&["m1.test", "m2.test", "m3.test"]),
                 (name, QueryType::Ptr) if name.ends_with(".arpa") => ptr.clone(),
-                ("m1.test", QueryType::A) | ("p1.test", QueryType::A) => {
-                    Answer::Records(vec![Rdata::A("192.0.2.1".parse().unwrap())])
-                }
+                ("m1.test", QueryType::A) | ("p1.test", QueryType::A) => client_address(),
                 _ => Answer::NxDomain,
             }
         });
@@ -477,28 +483,15 @@ fn every_void_answer_of_a_term_counts() {
 /// asked to validate the client) counts each void answer once.
 #[test]
 fn mx_hosts_answered_in_different_round_trips_count_once() {
-    let request = Request::new("192.0.2.1".parse().unwrap(), "user@a.test", "h.test");
+    let request = request("192.0.2.1".parse().unwrap());
     let outcome =
         Evaluator::new(request, Config::default()).run_with(|l| match (l.name.as_str(), l.qtype) {
-            ("a.test", QueryType::Txt) => Answer::Records(vec![Rdata::Txt(
-                b"v=spf1 ptr:x.test mx:order.test -all".to_vec(),
-            )]),
+            ("a.test", QueryType::Txt) => txt("v=spf1 ptr:x.test mx:order.test -all"),
             (name, QueryType::Ptr) if name.ends_with(".arpa") => {
                 Answer::Records(vec![Rdata::Ptr("m2.test".into())])
             }
-            ("order.test", QueryType::Mx) => Answer::Records(vec![
-                Rdata::Mx {
-                    preference: 0,
-                    exchange: "m2.test".into(),
-                },
-                Rdata::Mx {
-                    preference: 1,
-                    exchange: "m1.test".into(),
-                },
-            ]),
-            ("m1.test", QueryType::A) => {
-                Answer::Records(vec![Rdata::A("192.0.2.1".parse().unwrap())])
-            }
+            ("order.test", QueryType::Mx) => mx(&["m2.test", "m1.test"]),
+            ("m1.test", QueryType::A) => client_address(),
             _ => Answer::NxDomain,
         });
     assert_eq!((outcome.result, outcome.void_lookups), (SpfResult::Pass, 2));
@@ -510,24 +503,12 @@ fn mx_hosts_answered_in_different_round_trips_count_once() {
 #[test]
 fn mx_results_do_not_depend_on_record_order() {
     let evaluate = |hosts: [&str; 2]| {
-        let request = Request::new("192.0.2.1".parse().unwrap(), "user@a.test", "h.test");
+        let request = request("192.0.2.1".parse().unwrap());
         Evaluator::new(request, Config::default())
             .run_with(|l| match (l.name.as_str(), l.qtype) {
-                ("a.test", QueryType::Txt) => {
-                    Answer::Records(vec![Rdata::Txt(b"v=spf1 mx -all".to_vec())])
-                }
-                ("a.test", QueryType::Mx) => Answer::Records(
-                    hosts
-                        .iter()
-                        .map(|host| Rdata::Mx {
-                            preference: 10,
-                            exchange: (*host).into(),
-                        })
-                        .collect(),
-                ),
-                ("match.test", QueryType::A) => {
-                    Answer::Records(vec![Rdata::A("192.0.2.1".parse().unwrap())])
-                }
+                ("a.test", QueryType::Txt) => txt("v=spf1 mx -all"),
+                ("a.test", QueryType::Mx) => mx(&hosts),
+                ("match.test", QueryType::A) => client_address(),
                 ("down.test", QueryType::A) => Answer::TempFail("timeout".into()),
                 _ => Answer::NxDomain,
             })
