@@ -133,7 +133,8 @@ pub mod codes {
 }
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive] // a finer scale may be added; match with a wildcard arm.
 pub enum Severity {
     /// Receivers will return permerror, or the record authorizes far too much.
@@ -162,7 +163,7 @@ impl fmt::Display for Severity {
 }
 
 /// One problem or remark about a record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
     /// A stable code from [`codes`].
     pub code: &'static str,
