@@ -90,49 +90,70 @@ fn policy_error(e: &PolicyError) -> JsValue {
 // ---------------------------------------------------------------------------
 // Core serialization → JS
 
-/// `snake_case` → `camelCase` for a serialized key; other keys are left alone.
-fn camel_key(key: String) -> String {
-    let convertible = key.contains('_')
-        && !key.starts_with('_')
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if !convertible {
-        return key;
-    }
-    let mut out = String::with_capacity(key.len());
-    let mut upper = false;
-    for c in key.chars() {
-        match c {
-            '_' => upper = true,
-            c if upper => {
-                out.push(c.to_ascii_uppercase());
-                upper = false;
-            }
-            c => out.push(c),
-        }
-    }
-    out
+/// serde_json's compact output with object keys turned from `snake_case` into
+/// `camelCase` as they are written (keys with other characters are left alone).
+#[derive(Default)]
+struct CamelKeys {
+    in_key: bool,
 }
 
-fn camel_case(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (camel_key(k), camel_case(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(camel_case).collect()),
-        other => other,
+impl serde_json::ser::Formatter for CamelKeys {
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.in_key = true;
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b",")
+        }
+    }
+
+    fn end_object_key<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.in_key = false;
+        Ok(())
+    }
+
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let convertible = self.in_key
+            && fragment.contains('_')
+            && !fragment.starts_with('_')
+            && fragment
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !convertible {
+            return writer.write_all(fragment.as_bytes());
+        }
+        let mut upper = false;
+        for &b in fragment.as_bytes() {
+            match b {
+                b'_' => upper = true,
+                b if upper => {
+                    writer.write_all(&[b.to_ascii_uppercase()])?;
+                    upper = false;
+                }
+                b => writer.write_all(&[b])?,
+            }
+        }
+        Ok(())
     }
 }
 
 /// The core's serialization of `value` with camelCase keys, as JSON text.
 fn to_js_json(value: &impl Serialize) -> String {
-    serde_json::to_value(value)
-        .map(camel_case)
-        .unwrap_or_else(|e| json!({ "serializationError": e.to_string() }))
-        .to_string()
+    let mut out = Vec::with_capacity(256);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, CamelKeys::default());
+    match value.serialize(&mut serializer) {
+        // serde_json writes UTF-8 only.
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(e) => json!({ "serializationError": e.to_string() }).to_string(),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -341,6 +362,10 @@ fn records_answer(qtype: QueryType, records: &str) -> Result<Answer, JsValue> {
 /// The lookups of a batch as `{"lookups":[{"id","name","type"}]}`.
 fn lookups_json(batch: &[Lookup]) -> String {
     #[derive(Serialize)]
+    struct Lookups<'a> {
+        lookups: Vec<JsLookup<'a>>,
+    }
+    #[derive(Serialize)]
     struct JsLookup<'a> {
         id: u32,
         name: &'a str,
@@ -355,7 +380,7 @@ fn lookups_json(batch: &[Lookup]) -> String {
             qtype: l.qtype.as_str(),
         })
         .collect();
-    json!({ "lookups": lookups }).to_string()
+    serde_json::to_string(&Lookups { lookups }).unwrap_or_default()
 }
 
 fn step_json<T: Serialize>(
