@@ -133,8 +133,7 @@ pub mod codes {
 }
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive] // a finer scale may be added; match with a wildcard arm.
 pub enum Severity {
     /// Receivers will return permerror, or the record authorizes far too much.
@@ -163,7 +162,7 @@ impl fmt::Display for Severity {
 }
 
 /// One problem or remark about a record.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// A stable code from [`codes`].
     pub code: &'static str,
