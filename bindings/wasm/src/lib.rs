@@ -164,17 +164,26 @@ fn to_js_json(value: &impl Serialize) -> String {
 pub fn parse_record(text: &str) -> Result<String, JsValue> {
     match spfgate::record::Record::parse(text) {
         Ok(record) => Ok(to_js_json(&record)),
-        Err(e) => {
-            let offset = utf16_offset(text, e.offset());
-            let end = utf16_offset(text, e.offset() + e.len());
-            Err(error(
-                "SpfParseError",
-                &variant_code(e.kind()),
-                &e,
-                json!({ "offset": offset, "length": end - offset, "term": e.term() }),
-            ))
-        }
+        Err(e) => Err(parse_error(text, &e)),
     }
+}
+
+/// The core's serialization of a parse error as an `SpfParseError` description:
+/// `code` is `kind.code`, `offset` and `length` count UTF-16 units as JS strings do.
+fn parse_error(text: &str, e: &spfgate::record::ParseError) -> JsValue {
+    let mut value = serde_json::to_value(e).unwrap_or_default();
+    let offset = utf16_offset(text, e.offset());
+    let length = utf16_offset(text, e.offset() + e.len()) - offset;
+    let code = value["kind"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if let Value::Object(map) = &mut value {
+        map.remove("message");
+        map.insert("offset".into(), offset.into());
+        map.insert("length".into(), length.into());
+    }
+    error("SpfParseError", &code, e, value)
 }
 
 /// The findings for one record's text, as JSON.
