@@ -11,6 +11,12 @@ root=$(pwd)
 YAML_VERSION=2.9.1
 TYPESCRIPT_VERSION=5.9.3
 
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if ((node_major < 20)) || ! command -v npm >/dev/null; then
+  echo "tests/node needs Node.js >= 20 with npm (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
 pkg/build.sh
 
 app="$root/target/node-test"
