@@ -273,12 +273,22 @@ export function checkHost(request: Request, resolve: Resolve, options?: Options)
  * A resolver asking a DNS-over-HTTPS server (RFC 8484, POST of application/dns-message) at
  * `url` (a string or a `URL`); the response bytes are decoded by the evaluator.
  */
-export function dohResolver(url: string | { readonly href: string }, options?: { fetch?: Fetch }): Resolve;
+export function dohResolver(
+  url: string | { readonly href: string },
+  options?: {
+    fetch?: Fetch;
+    /** Milliseconds before a query counts as timed out (a temperror); default 5000. */
+    timeout?: number;
+  },
+): Resolve;
+
+/** The platform's `AbortSignal` where the environment declares one. */
+type AbortSignalLike = typeof globalThis extends { AbortSignal: { prototype: infer S } } ? S : unknown;
 
 /** The part of `fetch` that dohResolver uses (the global `fetch` fits). */
 export type Fetch = (
   input: string,
-  init: { method: "POST"; headers: Record<string, string>; body: ArrayBuffer },
+  init: { method: "POST"; headers: Record<string, string>; body: ArrayBuffer; signal: AbortSignalLike },
 ) => Promise<{
   ok: boolean;
   status: number;
