@@ -18,7 +18,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use spfgate::dns::{self, Answer, AnswerError, Lookup, LookupId, QueryType, Rdata, Step};
+use spfgate::dns::{self, Answer, AnswerError, Engine, Lookup, LookupId, QueryType, Rdata, Step};
 use spfgate::eval::{Config, Evaluator, Identity, Limits, Request, VoidCounting};
 use spfgate::policy::{DecisionRequest, Policy, PolicyError};
 use wasm_bindgen::prelude::*;
@@ -392,20 +392,92 @@ fn lookups_json(batch: &[Lookup]) -> String {
     serde_json::to_string(&Lookups { lookups }).unwrap_or_default()
 }
 
-fn step_json<T: Serialize>(
-    step: Step<'_, T>,
-    handed: Option<&mut HashMap<u32, QueryType>>,
-) -> String {
-    match step {
-        Step::Lookups(batch) => {
-            if let Some(handed) = handed {
-                handed.extend(batch.iter().map(|l| (l.id.0, l.qtype)));
-            }
-            lookups_json(&batch)
+/// An engine of the core (evaluator or policy decision) with the type of each lookup
+/// it handed out, by which record answers are read.
+struct Driven<E> {
+    engine: E,
+    handed: HashMap<u32, QueryType>,
+}
+
+impl<E: Engine> Driven<E>
+where
+    E::Output: Serialize,
+{
+    fn new(engine: E) -> Self {
+        Driven {
+            engine,
+            handed: HashMap::new(),
         }
-        Step::Pending => r#"{"pending":true}"#.to_owned(),
-        Step::Done(value) => format!(r#"{{"done":{}}}"#, to_js_json(value)),
     }
+
+    /// The next step as JSON: `{"lookups": [...]}`, `{"pending": true}` or `{"done": ...}`.
+    fn poll(&mut self) -> String {
+        match self.engine.poll() {
+            Step::Lookups(batch) => {
+                self.handed.extend(batch.iter().map(|l| (l.id.0, l.qtype)));
+                lookups_json(&batch)
+            }
+            Step::Pending => r#"{"pending":true}"#.to_owned(),
+            Step::Done(value) => format!(r#"{{"done":{}}}"#, to_js_json(value)),
+        }
+    }
+
+    fn answer(&mut self, id: u32, answer: Answer) -> Result<(), JsValue> {
+        self.engine
+            .answer(LookupId(id), answer)
+            .map_err(answer_error)
+    }
+
+    fn answer_records(&mut self, id: u32, records_json: &str) -> Result<(), JsValue> {
+        let qtype = *self
+            .handed
+            .get(&id)
+            .ok_or_else(|| answer_error(AnswerError::UnknownId(LookupId(id))))?;
+        self.answer(id, records_answer(qtype, records_json)?)
+    }
+
+    fn answer_wire(&mut self, id: u32, message: &[u8]) -> Result<(), JsValue> {
+        self.engine
+            .answer_wire(LookupId(id), message)
+            .map_err(answer_error)
+    }
+}
+
+/// The answering methods of an exported engine type, delegated to its `Driven` field.
+macro_rules! answering {
+    ($raw:ty, $what:literal) => {
+        #[wasm_bindgen]
+        impl $raw {
+            #[doc = concat!("The next step as JSON: `{\"lookups\": [...]}`, `{\"pending\": true}` or `{\"done\": ", $what, "}`.")]
+            pub fn poll(&mut self) -> String {
+                self.inner.poll()
+            }
+
+            /// Answers with records (a JSON array, read according to the lookup's type).
+            #[wasm_bindgen(js_name = answerRecords)]
+            pub fn answer_records(&mut self, id: u32, records_json: &str) -> Result<(), JsValue> {
+                self.inner.answer_records(id, records_json)
+            }
+
+            /// Answers NXDOMAIN.
+            #[wasm_bindgen(js_name = answerNxdomain)]
+            pub fn answer_nxdomain(&mut self, id: u32) -> Result<(), JsValue> {
+                self.inner.answer(id, Answer::NxDomain)
+            }
+
+            /// Answers with a temporary failure.
+            #[wasm_bindgen(js_name = answerTempfail)]
+            pub fn answer_tempfail(&mut self, id: u32, reason: &str) -> Result<(), JsValue> {
+                self.inner.answer(id, Answer::temp_fail(reason))
+            }
+
+            /// Answers with a raw DNS response message, decoded by the core.
+            #[wasm_bindgen(js_name = answerWire)]
+            pub fn answer_wire(&mut self, id: u32, message: &[u8]) -> Result<(), JsValue> {
+                self.inner.answer_wire(id, message)
+            }
+        }
+    };
 }
 
 // ---------------------------------------------------------------------------
@@ -414,7 +486,7 @@ fn step_json<T: Serialize>(
 /// `check_host()` in progress: the core's sans-IO evaluator.
 #[wasm_bindgen]
 pub struct RawEvaluator {
-    inner: Evaluator,
+    inner: Driven<Evaluator>,
 }
 
 #[wasm_bindgen]
@@ -425,61 +497,20 @@ impl RawEvaluator {
         let request = request(request_json)?;
         let config = config(options_json, Config::default())?;
         Ok(RawEvaluator {
-            inner: Evaluator::new(request, config),
+            inner: Driven::new(Evaluator::new(request, config)),
         })
     }
 
     /// Starts the next evaluation, keeping the buffers.
     pub fn restart(&mut self, request_json: &str) -> Result<(), JsValue> {
-        self.inner.restart(&request(request_json)?);
+        let request = request(request_json)?;
+        self.inner.engine.restart(&request);
+        self.inner.handed.clear();
         Ok(())
     }
-
-    /// The next step as JSON: `{"lookups": [...]}`, `{"pending": true}` or `{"done": outcome}`.
-    pub fn poll(&mut self) -> String {
-        step_json(self.inner.poll(), None)
-    }
-
-    fn qtype(&self, id: u32) -> Result<QueryType, JsValue> {
-        self.inner
-            .lookup(LookupId(id))
-            .map(|l| l.qtype)
-            .ok_or_else(|| answer_error(AnswerError::UnknownId(LookupId(id))))
-    }
-
-    /// Answers with records (a JSON array, read according to the lookup's type).
-    #[wasm_bindgen(js_name = answerRecords)]
-    pub fn answer_records(&mut self, id: u32, records_json: &str) -> Result<(), JsValue> {
-        let answer = records_answer(self.qtype(id)?, records_json)?;
-        self.inner
-            .answer(LookupId(id), answer)
-            .map_err(answer_error)
-    }
-
-    /// Answers NXDOMAIN.
-    #[wasm_bindgen(js_name = answerNxdomain)]
-    pub fn answer_nxdomain(&mut self, id: u32) -> Result<(), JsValue> {
-        self.inner
-            .answer(LookupId(id), Answer::NxDomain)
-            .map_err(answer_error)
-    }
-
-    /// Answers with a temporary failure.
-    #[wasm_bindgen(js_name = answerTempfail)]
-    pub fn answer_tempfail(&mut self, id: u32, reason: &str) -> Result<(), JsValue> {
-        self.inner
-            .answer(LookupId(id), Answer::temp_fail(reason))
-            .map_err(answer_error)
-    }
-
-    /// Answers with a raw DNS response message, decoded by the core.
-    #[wasm_bindgen(js_name = answerWire)]
-    pub fn answer_wire(&mut self, id: u32, message: &[u8]) -> Result<(), JsValue> {
-        self.inner
-            .answer_wire(LookupId(id), message)
-            .map_err(answer_error)
-    }
 }
+
+answering!(RawEvaluator, "outcome");
 
 // ---------------------------------------------------------------------------
 // Policy
@@ -532,8 +563,7 @@ impl RawPolicy {
         };
         let config = config(options_json, base)?;
         Ok(RawDecision {
-            inner: self.inner.decide_with(request, config),
-            handed: HashMap::new(),
+            inner: Driven::new(self.inner.decide_with(request, config)),
         })
     }
 }
@@ -541,55 +571,10 @@ impl RawPolicy {
 /// A policy decision in progress.
 #[wasm_bindgen]
 pub struct RawDecision {
-    inner: spfgate::policy::Decision,
-    /// The type of each lookup handed out, to read record answers by.
-    handed: HashMap<u32, QueryType>,
+    inner: Driven<spfgate::policy::Decision>,
 }
 
-#[wasm_bindgen]
-impl RawDecision {
-    /// The next step as JSON: `{"lookups": [...]}`, `{"pending": true}` or `{"done": verdict}`.
-    pub fn poll(&mut self) -> String {
-        step_json(self.inner.poll(), Some(&mut self.handed))
-    }
-
-    /// Answers with records (a JSON array, read according to the lookup's type).
-    #[wasm_bindgen(js_name = answerRecords)]
-    pub fn answer_records(&mut self, id: u32, records_json: &str) -> Result<(), JsValue> {
-        let qtype = *self
-            .handed
-            .get(&id)
-            .ok_or_else(|| answer_error(AnswerError::UnknownId(LookupId(id))))?;
-        let answer = records_answer(qtype, records_json)?;
-        self.inner
-            .answer(LookupId(id), answer)
-            .map_err(answer_error)
-    }
-
-    /// Answers NXDOMAIN.
-    #[wasm_bindgen(js_name = answerNxdomain)]
-    pub fn answer_nxdomain(&mut self, id: u32) -> Result<(), JsValue> {
-        self.inner
-            .answer(LookupId(id), Answer::NxDomain)
-            .map_err(answer_error)
-    }
-
-    /// Answers with a temporary failure.
-    #[wasm_bindgen(js_name = answerTempfail)]
-    pub fn answer_tempfail(&mut self, id: u32, reason: &str) -> Result<(), JsValue> {
-        self.inner
-            .answer(LookupId(id), Answer::temp_fail(reason))
-            .map_err(answer_error)
-    }
-
-    /// Answers with a raw DNS response message, decoded by the core.
-    #[wasm_bindgen(js_name = answerWire)]
-    pub fn answer_wire(&mut self, id: u32, message: &[u8]) -> Result<(), JsValue> {
-        self.inner
-            .answer_wire(LookupId(id), message)
-            .map_err(answer_error)
-    }
-}
+answering!(RawDecision, "verdict");
 
 // ---------------------------------------------------------------------------
 // DNS messages
