@@ -933,6 +933,34 @@ spfgate_status spfgate_evaluator_reason(spfgate_evaluator *evaluator, spfgate_st
 spfgate_status spfgate_evaluator_problem(spfgate_evaluator *evaluator, spfgate_str *out);
 
 /**
+ * Reads how many trace events the finished evaluation recorded (0 when the
+ * configuration turned the trace off).
+ *
+ * Returns `SPFGATE_OK`, `SPFGATE_NULL_PARAMETER` or `SPFGATE_NOT_DONE`.
+ *
+ * # Safety
+ * `evaluator` is a live evaluator; `out` points to a writable `size_t`.
+ */
+spfgate_status spfgate_evaluator_trace_len(const spfgate_evaluator *evaluator, size_t *out);
+
+/**
+ * Renders trace event number `index` (from 0) as a line for people
+ * (`query #0 example.com TXT`, `answer #0 TXT "v=spf1 -all"`, indented
+ * record and term lines), as `spfgate check` prints it.
+ *
+ * The string is UTF-8, not NUL-terminated, owned by the evaluator and valid
+ * until its next call of a function taking it non-const.
+ * Returns `SPFGATE_OK`, `SPFGATE_NULL_PARAMETER`, `SPFGATE_NOT_DONE` or
+ * `SPFGATE_INVALID_ARGUMENT` (`index` is not below the trace length).
+ *
+ * # Safety
+ * `evaluator` is a live evaluator; `out` points to a writable `spfgate_str`.
+ */
+spfgate_status spfgate_evaluator_trace_event(spfgate_evaluator *evaluator,
+                                             size_t index,
+                                             spfgate_str *out);
+
+/**
  * Renders `status` as an English message into `buf`, NUL-terminated.
  *
  * - `status`: any `spfgate_status` value; an unknown number gets a message

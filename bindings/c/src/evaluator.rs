@@ -541,3 +541,55 @@ pub unsafe extern "C" fn spfgate_evaluator_problem(
         })
     }
 }
+
+/// Reads how many trace events the finished evaluation recorded (0 when the
+/// configuration turned the trace off).
+///
+/// Returns `SPFGATE_OK`, `SPFGATE_NULL_PARAMETER` or `SPFGATE_NOT_DONE`.
+///
+/// # Safety
+/// `evaluator` is a live evaluator; `out` points to a writable `size_t`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spfgate_evaluator_trace_len(
+    evaluator: *const spfgate_evaluator,
+    out: *mut usize,
+) -> spfgate_status {
+    ffi! {
+        // SAFETY: the caller's contract.
+        let evaluator = unsafe { arg(evaluator) }?;
+        let out = Out::new(out)?;
+        let n = outcome(evaluator)?.trace.len();
+        // SAFETY: the caller's contract.
+        unsafe { out.write(n) };
+        Ok(())
+    }
+}
+
+/// Renders trace event number `index` (from 0) as a line for people
+/// (`query #0 example.com TXT`, `answer #0 TXT "v=spf1 -all"`, indented
+/// record and term lines), as `spfgate check` prints it.
+///
+/// The string is UTF-8, not NUL-terminated, owned by the evaluator and valid
+/// until its next call of a function taking it non-const.
+/// Returns `SPFGATE_OK`, `SPFGATE_NULL_PARAMETER`, `SPFGATE_NOT_DONE` or
+/// `SPFGATE_INVALID_ARGUMENT` (`index` is not below the trace length).
+///
+/// # Safety
+/// `evaluator` is a live evaluator; `out` points to a writable `spfgate_str`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spfgate_evaluator_trace_event(
+    evaluator: *mut spfgate_evaluator,
+    index: usize,
+    out: *mut spfgate_str,
+) -> spfgate_status {
+    ffi! {
+        // SAFETY: the caller's contract.
+        let evaluator = unsafe { arg_mut(evaluator) }?;
+        let out = Out::new(out)?;
+        let event = outcome(evaluator)?.trace.get(index).ok_or(SPFGATE_INVALID_ARGUMENT)?;
+        evaluator.rendered = event.to_string();
+        // SAFETY: the caller's contract.
+        unsafe { out.write(spfgate_str::of(&evaluator.rendered)) };
+        Ok(())
+    }
+}
