@@ -48,7 +48,7 @@
 //!
 //! | code | severity | what |
 //! |------|----------|------|
-//! | `too-many-void-lookups` | error | more than 2 lookups answered NXDOMAIN or empty (permerror) |
+//! | `too-many-void-lookups` | error | more than 2 void lookups (NXDOMAIN or empty), counted as the evaluator counts them (permerror) |
 //! | `void-lookup` | warning | one such lookup |
 //! | `too-many-mx-hosts` | error | an `mx` target with more than 10 MX hosts (permerror) |
 //! | `no-record` | error | an `include`/`redirect` target (or the domain) has no SPF record |
