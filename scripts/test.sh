@@ -47,6 +47,9 @@ trap 'tests/dns-server/stop-nsd.sh "$nsd_port" >/dev/null 2>&1 || true' EXIT
 step "cargo test (workspace)"
 SPFGATE_NSD_PORT=$nsd_port cargo test --workspace
 
+step "C library: header, install, C tests under ASan/UBSan and valgrind, spfquery"
+tests/c/run.sh
+
 step "fuzz targets: clippy (nightly), build and a smoke run of each"
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 rustup component list --installed --toolchain nightly 2>/dev/null | grep -q '^clippy' \

@@ -119,6 +119,9 @@ static void request(void) {
     IS(spfgate_config_set_default_explanation(config, B("\xff")), SPFGATE_INVALID_UTF8);
     OK(spfgate_config_set_default_explanation(config, B("see %{d}")));
     OK(spfgate_config_set_default_explanation(config, NULL, 0));
+    IS(spfgate_config_set_void_counting(config, 2), SPFGATE_INVALID_ARGUMENT);
+    OK(spfgate_config_set_void_counting(config, SPFGATE_VOID_COUNTING_PER_LOOKUP));
+    OK(spfgate_config_set_void_counting(config, SPFGATE_VOID_COUNTING_PER_TERM));
     OK(spfgate_config_set_prefetch(config, false));
     OK(spfgate_config_set_trace(config, false));
     IS(spfgate_config_set_trace(NULL, false), SPFGATE_NULL_PARAMETER);
