@@ -5,9 +5,10 @@
 #   2. scripts/install-c.sh into a temporary PREFIX; pkg-config finds it; a
 #      prog.c builds with `cc -std=c99 prog.c $(pkg-config --cflags --libs spfgate)`
 #      and runs, also linked statically; `make -C examples/c` builds the examples;
-#   3. tests/c/status.c (every status path, the version macros) and
+#   3. tests/c/status.c (every status path, the version macros),
 #      tests/c/suite.c (the RFC 7208 suite over DNS wire messages: 203 passed,
-#      0 failed), compiled with -std=c99 -Wall -Wextra -Werror, run plain, under
+#      0 failed) and tests/c/threads.c (one policy shared by threads),
+#      compiled with -std=c99 -Wall -Wextra -Werror, run plain, under
 #      AddressSanitizer + UBSan, and under valgrind (zero errors, zero leaks);
 #   4. examples/c/spfquery against `spfgate check --server` on every suite
 #      scenario NSD can serve.
@@ -86,10 +87,10 @@ step "C tests"
 cargo build --quiet -p spfgate-c-tests -p spfgate-cli
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 "$target_dir/debug/suite-wire" data "$tmp/suite.data"
-cflags=(-std=c99 -Wall -Wextra -Werror -g $(pkg-config --cflags spfgate))
+cflags=(-std=c99 -Wall -Wextra -Werror -g -pthread $(pkg-config --cflags spfgate))
 libs=($(pkg-config --libs spfgate) "-Wl,-rpath,$prefix/lib")
 sanitize=(-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
-for t in status suite; do
+for t in status suite threads; do
   cc "${cflags[@]}" -O1 "tests/c/$t.c" "${libs[@]}" -o "$tmp/$t"
   cc "${cflags[@]}" -O1 "${sanitize[@]}" "tests/c/$t.c" "${libs[@]}" -o "$tmp/$t-asan"
 done
@@ -116,8 +117,9 @@ if valgrind -q --leak-check=full --errors-for-leak-kinds=all --error-exitcode=1 
   exit 1
 fi
 args_status=()
+args_threads=()
 args_suite=("$tmp/suite.data")
-for t in status suite; do
+for t in status suite threads; do
   args_var="args_$t[@]"
   step "$t"
   "$tmp/$t" "${!args_var}"
