@@ -1,12 +1,11 @@
 //! `spfgate_evaluator`: the check_host() state machine.
 
-use spfgate_core::dns::{Answer, LookupId};
 use spfgate_core::eval::{Config, Evaluator, Outcome, SpfResult};
 
 use crate::answer::spfgate_answer;
 use crate::ffi::spfgate_status::{self, *};
-use crate::ffi::{Out, arg, arg_mut, bytes, ffi, ffi_value, json, spfgate_str};
-use crate::lookups::{Batch, answer_status, spfgate_lookup, spfgate_step};
+use crate::ffi::{Out, arg, arg_mut, ffi, ffi_value, json, spfgate_str};
+use crate::lookups::{Driven, spfgate_lookup, spfgate_step};
 use crate::request::{spfgate_config, spfgate_request};
 
 /// One SPF evaluation (RFC 7208 `check_host()`), driven by the caller:
@@ -23,11 +22,7 @@ use crate::request::{spfgate_config, spfgate_request};
 /// one thread at a time (no internal locking).
 #[allow(non_camel_case_types)] // C naming, as the header shows it.
 pub struct spfgate_evaluator {
-    inner: Evaluator,
-    batch: Batch,
-    /// Text rendered on demand (reason, problem, JSON), borrowed by C until
-    /// the next call that changes the evaluator.
-    rendered: String,
+    driven: Driven<Evaluator>,
 }
 
 /// An SPF result (RFC 7208 §2.6).
@@ -130,9 +125,7 @@ pub unsafe extern "C" fn spfgate_evaluator_new(
             None => Config::default(),
         };
         let evaluator = Box::new(spfgate_evaluator {
-            inner: Evaluator::new(request, config),
-            batch: Batch::default(),
-            rendered: String::new(),
+            driven: Driven::new(Evaluator::new(request, config)),
         });
         // SAFETY: the caller's contract.
         unsafe { out.write(Box::into_raw(evaluator)) };
@@ -176,8 +169,8 @@ pub unsafe extern "C" fn spfgate_evaluator_restart(
         let evaluator = unsafe { arg_mut(evaluator) }?;
         // SAFETY: the caller's contract.
         let request = unsafe { arg(request) }?.to_core()?;
-        evaluator.batch.clear();
-        evaluator.inner.restart(&request);
+        evaluator.driven.forget_batch();
+        evaluator.driven.engine.restart(&request);
         Ok(())
     }
 }
@@ -204,15 +197,8 @@ pub unsafe extern "C" fn spfgate_evaluator_poll(
     ffi! {
         // SAFETY: the caller's contract.
         let evaluator = unsafe { arg_mut(evaluator) }?;
-        let step = Out::new(step)?;
-        let count = Out::new(count)?;
-        let (s, n) = evaluator.batch.take(evaluator.inner.poll());
         // SAFETY: the caller's contract.
-        unsafe {
-            step.write(s);
-            count.write(n);
-        }
-        Ok(())
+        unsafe { evaluator.driven.poll(step, count) }
     }
 }
 
@@ -233,11 +219,8 @@ pub unsafe extern "C" fn spfgate_evaluator_lookup(
     ffi! {
         // SAFETY: the caller's contract.
         let evaluator = unsafe { arg(evaluator) }?;
-        let out = Out::new(out)?;
-        let lookup = evaluator.batch.get(index)?;
         // SAFETY: the caller's contract.
-        unsafe { out.write(lookup) };
-        Ok(())
+        unsafe { evaluator.driven.lookup(index, out) }
     }
 }
 
@@ -263,8 +246,7 @@ pub unsafe extern "C" fn spfgate_evaluator_answer_records(
         // SAFETY: the caller's contract.
         let evaluator = unsafe { arg_mut(evaluator) }?;
         // SAFETY: the caller's contract.
-        let answer = unsafe { arg(answer) }?;
-        answer_status(evaluator.inner.answer(LookupId(id), &answer.answer))
+        unsafe { evaluator.driven.answer_records(id, answer) }
     }
 }
 
@@ -283,7 +265,7 @@ pub unsafe extern "C" fn spfgate_evaluator_answer_nxdomain(
     ffi! {
         // SAFETY: the caller's contract.
         let evaluator = unsafe { arg_mut(evaluator) }?;
-        answer_status(evaluator.inner.answer(LookupId(id), Answer::NxDomain))
+        evaluator.driven.answer_nxdomain(id)
     }
 }
 
@@ -307,8 +289,7 @@ pub unsafe extern "C" fn spfgate_evaluator_answer_tempfail(
         // SAFETY: the caller's contract.
         let evaluator = unsafe { arg_mut(evaluator) }?;
         // SAFETY: the caller's contract.
-        let reason = String::from_utf8_lossy(unsafe { bytes(reason, len) }?);
-        answer_status(evaluator.inner.answer(LookupId(id), Answer::temp_fail(reason)))
+        unsafe { evaluator.driven.answer_tempfail(id, reason, len) }
     }
 }
 
@@ -337,14 +318,13 @@ pub unsafe extern "C" fn spfgate_evaluator_answer_wire(
         // SAFETY: the caller's contract.
         let evaluator = unsafe { arg_mut(evaluator) }?;
         // SAFETY: the caller's contract.
-        let message = unsafe { bytes(message, len) }?;
-        answer_status(evaluator.inner.answer_wire(LookupId(id), message))
+        unsafe { evaluator.driven.answer_wire(id, message, len) }
     }
 }
 
 /// The outcome, or `SPFGATE_NOT_DONE`.
 fn outcome(evaluator: &spfgate_evaluator) -> Result<&Outcome, spfgate_status> {
-    evaluator.inner.outcome().ok_or(SPFGATE_NOT_DONE)
+    evaluator.driven.output()
 }
 
 /// Reads the SPF result of the finished evaluation.
@@ -431,9 +411,9 @@ unsafe fn outcome_rendered(
         let evaluator = unsafe { arg_mut(evaluator) }?;
         let out = Out::new(out)?;
         let text = render(outcome(evaluator)?).ok_or(SPFGATE_ABSENT)?;
-        evaluator.rendered = text;
+        evaluator.driven.rendered = text;
         // SAFETY: the caller's contract.
-        unsafe { out.write(spfgate_str::of(&evaluator.rendered)) };
+        unsafe { out.write(spfgate_str::of(&evaluator.driven.rendered)) };
         Ok(())
     }
 }
@@ -587,9 +567,9 @@ pub unsafe extern "C" fn spfgate_evaluator_trace_event(
         let evaluator = unsafe { arg_mut(evaluator) }?;
         let out = Out::new(out)?;
         let event = outcome(evaluator)?.trace.get(index).ok_or(SPFGATE_INVALID_ARGUMENT)?;
-        evaluator.rendered = event.to_string();
+        evaluator.driven.rendered = event.to_string();
         // SAFETY: the caller's contract.
-        unsafe { out.write(spfgate_str::of(&evaluator.rendered)) };
+        unsafe { out.write(spfgate_str::of(&evaluator.driven.rendered)) };
         Ok(())
     }
 }
@@ -613,9 +593,9 @@ pub unsafe extern "C" fn spfgate_evaluator_outcome_json(
         // SAFETY: the caller's contract.
         let evaluator = unsafe { arg_mut(evaluator) }?;
         let out = Out::new(out)?;
-        evaluator.rendered = json(outcome(evaluator)?)?;
+        evaluator.driven.rendered = json(outcome(evaluator)?)?;
         // SAFETY: the caller's contract.
-        unsafe { out.write(spfgate_str::of(&evaluator.rendered)) };
+        unsafe { out.write(spfgate_str::of(&evaluator.driven.rendered)) };
         Ok(())
     }
 }

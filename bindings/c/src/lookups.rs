@@ -1,9 +1,12 @@
-//! What `poll` says, and the batch of lookups it hands out, shared by the
-//! evaluator and the policy decision.
+//! The poll/answer loop of any core engine (the evaluator, the policy
+//! decision): what `poll` says, the batch of lookups it hands out, and the
+//! answers, written once for every handle.
 
-use spfgate_core::dns::{AnswerError, Lookup, Step};
+use spfgate_core::dns::{Answer, AnswerError, Engine, Lookup, LookupId, Step};
 
+use crate::answer::spfgate_answer;
 use crate::ffi::spfgate_status::{self, *};
+use crate::ffi::{Out, arg, bytes};
 
 /// What a `poll` says to do next.
 #[repr(u32)]
@@ -50,7 +53,7 @@ pub(crate) struct Batch {
 impl Batch {
     /// Converts a core step, keeping its lookups; returns the step and the
     /// number of lookups.
-    pub(crate) fn take<T>(&mut self, step: Step<'_, T>) -> (spfgate_step, usize) {
+    fn take<T>(&mut self, step: Step<'_, T>) -> (spfgate_step, usize) {
         self.lookups.clear();
         match step {
             Step::Done(_) => (spfgate_step::SPFGATE_STEP_DONE, 0),
@@ -65,11 +68,11 @@ impl Batch {
         }
     }
 
-    pub(crate) fn clear(&mut self) {
+    fn clear(&mut self) {
         self.lookups.clear();
     }
 
-    pub(crate) fn get(&self, index: usize) -> Result<spfgate_lookup, spfgate_status> {
+    fn get(&self, index: usize) -> Result<spfgate_lookup, spfgate_status> {
         let lookup = self.lookups.get(index).ok_or(SPFGATE_INVALID_ARGUMENT)?;
         Ok(spfgate_lookup {
             id: lookup.id.0,
@@ -80,8 +83,122 @@ impl Batch {
     }
 }
 
+/// A core engine as a C handle holds it: the engine, the last batch it handed
+/// out, and text rendered on demand, which C borrows until the next call that
+/// changes the handle.
+#[derive(Debug)]
+pub(crate) struct Driven<E> {
+    pub(crate) engine: E,
+    batch: Batch,
+    pub(crate) rendered: String,
+}
+
+impl<E: Engine> Driven<E> {
+    pub(crate) fn new(engine: E) -> Self {
+        Driven {
+            engine,
+            batch: Batch::default(),
+            rendered: String::new(),
+        }
+    }
+
+    /// Forgets the batch handed out, for a restarted engine.
+    pub(crate) fn forget_batch(&mut self) {
+        self.batch.clear();
+    }
+
+    /// Polls and writes the step and the batch's size.
+    ///
+    /// # Safety
+    /// `step` and `count` are NULL or writable.
+    pub(crate) unsafe fn poll(
+        &mut self,
+        step: *mut spfgate_step,
+        count: *mut usize,
+    ) -> Result<(), spfgate_status> {
+        let step = Out::new(step)?;
+        let count = Out::new(count)?;
+        let (s, n) = self.batch.take(self.engine.poll());
+        // SAFETY: the caller's contract.
+        unsafe {
+            step.write(s);
+            count.write(n);
+        }
+        Ok(())
+    }
+
+    /// Writes lookup `index` of the batch.
+    ///
+    /// # Safety
+    /// `out` is NULL or writable.
+    pub(crate) unsafe fn lookup(
+        &self,
+        index: usize,
+        out: *mut spfgate_lookup,
+    ) -> Result<(), spfgate_status> {
+        let out = Out::new(out)?;
+        let lookup = self.batch.get(index)?;
+        // SAFETY: the caller's contract.
+        unsafe { out.write(lookup) };
+        Ok(())
+    }
+
+    /// Answers with the records of a builder.
+    ///
+    /// # Safety
+    /// `answer` is NULL or a live answer.
+    pub(crate) unsafe fn answer_records(
+        &mut self,
+        id: u32,
+        answer: *const spfgate_answer,
+    ) -> Result<(), spfgate_status> {
+        // SAFETY: the caller's contract.
+        let answer = unsafe { arg(answer) }?;
+        answer_status(self.engine.answer(LookupId(id), &answer.answer))
+    }
+
+    pub(crate) fn answer_nxdomain(&mut self, id: u32) -> Result<(), spfgate_status> {
+        answer_status(self.engine.answer(LookupId(id), Answer::NxDomain))
+    }
+
+    /// Answers with a temporary failure; the reason is lossily UTF-8.
+    ///
+    /// # Safety
+    /// `reason` is NULL or points to `len` readable bytes.
+    pub(crate) unsafe fn answer_tempfail(
+        &mut self,
+        id: u32,
+        reason: *const u8,
+        len: usize,
+    ) -> Result<(), spfgate_status> {
+        // SAFETY: the caller's contract.
+        let reason = String::from_utf8_lossy(unsafe { bytes(reason, len) }?);
+        answer_status(self.engine.answer(LookupId(id), Answer::temp_fail(reason)))
+    }
+
+    /// Answers with a DNS response message.
+    ///
+    /// # Safety
+    /// `message` is NULL or points to `len` readable bytes.
+    pub(crate) unsafe fn answer_wire(
+        &mut self,
+        id: u32,
+        message: *const u8,
+        len: usize,
+    ) -> Result<(), spfgate_status> {
+        // SAFETY: the caller's contract.
+        let message = unsafe { bytes(message, len) }?;
+        answer_status(self.engine.answer_wire(LookupId(id), message))
+    }
+
+    /// The conclusion, or `SPFGATE_NOT_DONE`.
+    pub(crate) fn output(&self) -> Result<&E::Output, spfgate_status> {
+        self.engine.output().ok_or(SPFGATE_NOT_DONE)
+    }
+}
+
 /// The status of a misused answer.
-pub(crate) fn answer_status(result: Result<(), AnswerError>) -> Result<(), spfgate_status> {
+fn answer_status(result: Result<(), AnswerError>) -> Result<(), spfgate_status> {
     result.map_err(|e| match e {
         AnswerError::UnknownId(_) => SPFGATE_UNKNOWN_ID,
         AnswerError::AlreadyAnswered(_) => SPFGATE_ALREADY_ANSWERED,

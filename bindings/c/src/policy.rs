@@ -1,15 +1,14 @@
 //! `spfgate_policy` (the accounts) and `spfgate_decision` (one transaction
 //! decided against them).
 
-use spfgate_core::dns::{Answer, LookupId};
 use spfgate_core::policy::{Action, Decision, Policy, PolicyError, Verdict};
 
 use crate::answer::spfgate_answer;
 use crate::error::spfgate_error;
 use crate::evaluator::spfgate_result;
 use crate::ffi::spfgate_status::{self, *};
-use crate::ffi::{Out, arg, arg_mut, bytes, ffi, ffi_value, json, spfgate_str, text};
-use crate::lookups::{Batch, answer_status, spfgate_lookup, spfgate_step};
+use crate::ffi::{Out, arg, arg_mut, ffi, ffi_value, json, spfgate_str, text};
+use crate::lookups::{Driven, spfgate_lookup, spfgate_step};
 use crate::request::{spfgate_config, spfgate_request};
 
 /// An account policy: the accounts, the senders each lists, and how each
@@ -36,10 +35,7 @@ pub struct spfgate_policy {
 /// thread at a time (no internal locking).
 #[allow(non_camel_case_types)] // C naming, as the header shows it.
 pub struct spfgate_decision {
-    inner: Decision,
-    batch: Batch,
-    /// Text rendered on demand, borrowed by C until the next non-const call.
-    rendered: String,
+    driven: Driven<Decision>,
 }
 
 /// What the gateway does with the transaction.
@@ -202,9 +198,7 @@ pub unsafe extern "C" fn spfgate_policy_decide(
             None => policy.inner.decide(request),
         };
         let decision = Box::new(spfgate_decision {
-            inner: decision,
-            batch: Batch::default(),
-            rendered: String::new(),
+            driven: Driven::new(decision),
         });
         // SAFETY: the caller's contract.
         unsafe { out.write(Box::into_raw(decision)) };
@@ -242,15 +236,8 @@ pub unsafe extern "C" fn spfgate_decision_poll(
     ffi! {
         // SAFETY: the caller's contract.
         let decision = unsafe { arg_mut(decision) }?;
-        let step = Out::new(step)?;
-        let count = Out::new(count)?;
-        let (s, n) = decision.batch.take(decision.inner.poll());
         // SAFETY: the caller's contract.
-        unsafe {
-            step.write(s);
-            count.write(n);
-        }
-        Ok(())
+        unsafe { decision.driven.poll(step, count) }
     }
 }
 
@@ -270,11 +257,8 @@ pub unsafe extern "C" fn spfgate_decision_lookup(
     ffi! {
         // SAFETY: the caller's contract.
         let decision = unsafe { arg(decision) }?;
-        let out = Out::new(out)?;
-        let lookup = decision.batch.get(index)?;
         // SAFETY: the caller's contract.
-        unsafe { out.write(lookup) };
-        Ok(())
+        unsafe { decision.driven.lookup(index, out) }
     }
 }
 
@@ -292,8 +276,7 @@ pub unsafe extern "C" fn spfgate_decision_answer_records(
         // SAFETY: the caller's contract.
         let decision = unsafe { arg_mut(decision) }?;
         // SAFETY: the caller's contract.
-        let answer = unsafe { arg(answer) }?;
-        answer_status(decision.inner.answer(LookupId(id), &answer.answer))
+        unsafe { decision.driven.answer_records(id, answer) }
     }
 }
 
@@ -309,7 +292,7 @@ pub unsafe extern "C" fn spfgate_decision_answer_nxdomain(
     ffi! {
         // SAFETY: the caller's contract.
         let decision = unsafe { arg_mut(decision) }?;
-        answer_status(decision.inner.answer(LookupId(id), Answer::NxDomain))
+        decision.driven.answer_nxdomain(id)
     }
 }
 
@@ -329,8 +312,7 @@ pub unsafe extern "C" fn spfgate_decision_answer_tempfail(
         // SAFETY: the caller's contract.
         let decision = unsafe { arg_mut(decision) }?;
         // SAFETY: the caller's contract.
-        let reason = String::from_utf8_lossy(unsafe { bytes(reason, len) }?);
-        answer_status(decision.inner.answer(LookupId(id), Answer::temp_fail(reason)))
+        unsafe { decision.driven.answer_tempfail(id, reason, len) }
     }
 }
 
@@ -350,14 +332,13 @@ pub unsafe extern "C" fn spfgate_decision_answer_wire(
         // SAFETY: the caller's contract.
         let decision = unsafe { arg_mut(decision) }?;
         // SAFETY: the caller's contract.
-        let message = unsafe { bytes(message, len) }?;
-        answer_status(decision.inner.answer_wire(LookupId(id), message))
+        unsafe { decision.driven.answer_wire(id, message, len) }
     }
 }
 
 /// The verdict, or `SPFGATE_NOT_DONE`.
 fn verdict(decision: &spfgate_decision) -> Result<&Verdict, spfgate_status> {
-    decision.inner.verdict().ok_or(SPFGATE_NOT_DONE)
+    decision.driven.output()
 }
 
 /// Reads the action of the finished decision.
@@ -591,10 +572,9 @@ pub unsafe extern "C" fn spfgate_decision_rule(
         // SAFETY: the caller's contract.
         let decision = unsafe { arg_mut(decision) }?;
         let out = Out::new(out)?;
-        let rule = decision.inner.verdict().ok_or(SPFGATE_NOT_DONE)?.rule.to_string();
-        decision.rendered = rule;
+        decision.driven.rendered = verdict(decision)?.rule.to_string();
         // SAFETY: the caller's contract.
-        unsafe { out.write(spfgate_str::of(&decision.rendered)) };
+        unsafe { out.write(spfgate_str::of(&decision.driven.rendered)) };
         Ok(())
     }
 }
@@ -617,9 +597,9 @@ pub unsafe extern "C" fn spfgate_decision_verdict_json(
         // SAFETY: the caller's contract.
         let decision = unsafe { arg_mut(decision) }?;
         let out = Out::new(out)?;
-        decision.rendered = json(verdict(decision)?)?;
+        decision.driven.rendered = json(verdict(decision)?)?;
         // SAFETY: the caller's contract.
-        unsafe { out.write(spfgate_str::of(&decision.rendered)) };
+        unsafe { out.write(spfgate_str::of(&decision.driven.rendered)) };
         Ok(())
     }
 }
