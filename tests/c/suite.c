@@ -6,6 +6,7 @@
  *   suite DATA                 run every test: a new evaluator per test, then
  *                              once more with one evaluator restarted per test
  *   suite DATA --bench SECONDS evaluations/s with one restarted evaluator
+ *   suite DATA --passes N      N passes of that loop (for callgrind)
  *
  * DATA is written by `suite-wire data` (tests/c/src/bin/suite-wire.rs) from
  * ../shared/spf-test-suite/rfc7208-tests.yml: per scenario, the response of
@@ -370,8 +371,10 @@ static double now_seconds(void) {
 }
 
 /* Evaluations/s through the C ABI, one restarted evaluator, trace off: the
- * same loop as `suite-wire bench` runs through the Rust API. Best of five. */
-static int bench(double seconds) {
+ * same loop as `suite-wire bench` runs through the Rust API. Best of five
+ * rounds of `seconds` / 5; with `passes` > 0 instead exactly that many passes
+ * over the suite (for instruction counts under callgrind). */
+static int bench(double seconds, long passes) {
     spfgate_config *config = suite_config(0);
     spfgate_request *req;
     spfgate_evaluator *ev;
@@ -381,10 +384,10 @@ static int bench(double seconds) {
         die("cannot make the evaluator");
     }
     double best = 0;
-    for (int round = 0; round < 5; round++) {
+    for (int round = 0; round < (passes > 0 ? 1 : 5); round++) {
         double start = now_seconds(), elapsed = 0;
         size_t evaluations = 0;
-        while (elapsed < seconds / 5) {
+        for (long pass = 0; passes > 0 ? pass < passes : elapsed < seconds / 5; pass++) {
             for (size_t i = 0; i < n_scenarios; i++) {
                 for (size_t j = 0; j < scenarios[i].n_tests; j++) {
                     const struct test *t = &scenarios[i].tests[j];
@@ -413,14 +416,16 @@ static int bench(double seconds) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2 && !(argc == 4 && strcmp(argv[2], "--bench") == 0)) {
-        fprintf(stderr, "usage: suite DATA [--bench SECONDS]\n");
+    if (argc != 2 && !(argc == 4 && (strcmp(argv[2], "--bench") == 0 || strcmp(argv[2], "--passes") == 0))) {
+        fprintf(stderr, "usage: suite DATA [--bench SECONDS | --passes N]\n");
         return 2;
     }
     load(argv[1]);
     int status = 0;
-    if (argc == 4) {
-        status = bench(atof(argv[3]));
+    if (argc == 4 && strcmp(argv[2], "--bench") == 0) {
+        status = bench(atof(argv[3]), 0);
+    } else if (argc == 4) {
+        status = bench(0, atol(argv[3]));
     } else {
         size_t failed, restarted_failed;
         size_t passed = run(0, &failed);

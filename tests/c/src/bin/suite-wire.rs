@@ -3,6 +3,7 @@
 //! ```text
 //! suite-wire data OUT            # writes the suite with every answer as DNS wire bytes
 //! suite-wire bench DATA SECONDS  # the suite through the Rust API, evaluations/s
+//! suite-wire passes DATA N       # N passes of that loop (for callgrind)
 //! ```
 //!
 //! The data file is line-based, every free-form field in hex (`-` when empty):
@@ -33,8 +34,15 @@ fn main() -> ExitCode {
         ["bench", data, seconds] => seconds
             .parse::<f64>()
             .map_err(|e| format!("SECONDS: {e}"))
-            .and_then(|s| bench(Path::new(data), Duration::from_secs_f64(s))),
-        _ => Err("usage: suite-wire data OUT | suite-wire bench DATA SECONDS".to_owned()),
+            .and_then(|s| bench(Path::new(data), Limit::Time(Duration::from_secs_f64(s)))),
+        ["passes", data, n] => n
+            .parse::<u64>()
+            .map_err(|e| format!("N: {e}"))
+            .and_then(|n| bench(Path::new(data), Limit::Passes(n))),
+        _ => Err(
+            "usage: suite-wire data OUT | suite-wire bench DATA SECONDS | suite-wire passes DATA N"
+                .to_owned(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -188,7 +196,15 @@ fn run_once(ev: &mut Evaluator, scenarios: &[Scenario], scratch: &mut Vec<u8>) -
     passed
 }
 
-fn bench(data: &Path, duration: Duration) -> Result<(), String> {
+/// How long a benchmark runs.
+enum Limit {
+    /// Best of five rounds sharing this time.
+    Time(Duration),
+    /// Exactly this many passes over the suite.
+    Passes(u64),
+}
+
+fn bench(data: &Path, limit: Limit) -> Result<(), String> {
     let scenarios = read_data(data)?;
     let tests: usize = scenarios.iter().map(|s| s.tests.len()).sum();
     let config = Config {
@@ -205,6 +221,15 @@ fn bench(data: &Path, duration: Duration) -> Result<(), String> {
             "{passed} of {tests} tests passed; not benchmarking"
         ));
     }
+    let duration = match limit {
+        Limit::Time(duration) => duration,
+        Limit::Passes(n) => {
+            for _ in 0..n {
+                run_once(&mut ev, &scenarios, &mut scratch);
+            }
+            return Ok(());
+        }
+    };
     // Best of five rounds, each running the whole suite until its share of the time is up.
     let mut best = 0f64;
     for _ in 0..5 {
