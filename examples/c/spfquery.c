@@ -382,8 +382,10 @@ int main(int argc, char **argv) {
         printf("result: %s\n", spfgate_result_name(result));
         print_str("reason: ", spfgate_evaluator_reason(ev, &s), s);
         print_str("explanation: ", spfgate_evaluator_explanation(ev, &s), s);
-        printf("lookups: %u DNS-querying terms, %u void, %u queries in %u round trips\n",
-               counts.dns_terms, counts.void_lookups, counts.queries, counts.round_trips);
+        printf("lookups: %u DNS-querying term%s, %u void, %u quer%s in %u round trip%s\n",
+               counts.dns_terms, counts.dns_terms == 1 ? "" : "s", counts.void_lookups,
+               counts.queries, counts.queries == 1 ? "y" : "ies", counts.round_trips,
+               counts.round_trips == 1 ? "" : "s");
         size_t events = 0;
         if (spfgate_evaluator_trace_len(ev, &events) == SPFGATE_OK && events > 0) {
             printf("trace:\n");

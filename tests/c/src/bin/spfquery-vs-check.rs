@@ -8,8 +8,8 @@
 //! Each scenario of the RFC 7208 suite is written as a master file for the root
 //! zone and served by NSD on 127.0.0.1 (`tests/dns-server/start-nsd.sh`); every
 //! test whose names the master file can serve runs through both programs, whose
-//! output (result, reason, explanation, counts, trace) must be the same, as
-//! must the outcome fields of their `--format json` output, and
+//! text output must state the same result, reason and explanation, whose
+//! `--format json` outcomes must agree on every field but the trace, and
 //! whose result must be one the suite allows. Tests that look up a name the
 //! master file leaves out (TIMEOUT entries, duplicate records) are counted as
 //! skipped, with the name. A record of 1 600 bytes checks the retry over TCP.
@@ -132,6 +132,19 @@ fn long_record() -> Scenario {
     }
 }
 
+/// The lines of the text output that state the verdict: result, reason and
+/// explanation. (How counts and traces are worded is each program's own; the
+/// counts are compared in the JSON.)
+fn verdict_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter(|l| {
+            ["result: ", "reason: ", "explanation: "]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .collect()
+}
+
 /// The keys of the outcome JSON both programs print.
 const JSON_KEYS: &[&str] = &[
     "result",
@@ -245,7 +258,7 @@ fn main() -> ExitCode {
                 failures.push(format!("{}: {why}", case.name));
             }
             match (from_c, from_rust) {
-                (Ok(c), Ok(rust)) if c == rust => {
+                (Ok(c), Ok(rust)) if verdict_lines(&c) == verdict_lines(&rust) => {
                     let result = c
                         .lines()
                         .next()
