@@ -50,6 +50,9 @@ trap 'tests/dns-server/stop-nsd.sh "$nsd_port" >/dev/null 2>&1 || true' EXIT
 step "cargo test (workspace)"
 SPFGATE_NSD_PORT=$nsd_port cargo test --workspace
 
+step "C library: header, install, C tests under ASan/UBSan and valgrind, spfquery"
+tests/c/run.sh
+
 step "npm package: build, pack, Node tests, tsc"; tests/node/run.sh
 
 step "fuzz targets: clippy (nightly), build and a smoke run of each"
