@@ -264,6 +264,36 @@ typedef uint32_t spfgate_identity;
 #endif // __cplusplus
 
 /**
+ * How void lookups are counted against `spfgate_limits.void_lookups`
+ * (RFC 7208 §4.6.4).
+ */
+enum spfgate_void_counting
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A term counts at most once, when its own lookup is void (the address
+   * lookup of `a`, the A lookup of `exists`, the MX lookup of `mx` or all its
+   * hosts, the PTR lookup of `ptr`); names validating the client never
+   * count. The default.
+   */
+  SPFGATE_VOID_COUNTING_PER_TERM = 0,
+  /**
+   * Every void answer a term uses counts, also each `mx` host's and each
+   * name validating the client: the counting of pyspf and Mail::SPF.
+   */
+  SPFGATE_VOID_COUNTING_PER_LOOKUP = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum spfgate_void_counting spfgate_void_counting;
+#else
+typedef uint32_t spfgate_void_counting;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * Which list of a whitelist an item belongs to.
  */
 enum spfgate_whitelist_list
@@ -1464,7 +1494,8 @@ void spfgate_config_free(spfgate_config *config);
 spfgate_status spfgate_config_limits(const spfgate_config *config, spfgate_limits *out);
 
 /**
- * Sets the limits (copied from `*limits`).
+ * Sets the limits (copied from `*limits`); how void lookups are counted is
+ * set apart, by `spfgate_config_set_void_counting()`.
  *
  * Returns `SPFGATE_OK` or `SPFGATE_NULL_PARAMETER`.
  *
@@ -1508,6 +1539,17 @@ spfgate_status spfgate_config_set_trace(spfgate_config *config, bool on);
 spfgate_status spfgate_config_set_default_explanation(spfgate_config *config,
                                                       const uint8_t *data,
                                                       size_t len);
+
+/**
+ * Sets how void lookups are counted: an `spfgate_void_counting` value.
+ *
+ * Returns `SPFGATE_OK`, `SPFGATE_NULL_PARAMETER` or
+ * `SPFGATE_INVALID_ARGUMENT` (an unknown value).
+ *
+ * # Safety
+ * `config` is a live configuration.
+ */
+spfgate_status spfgate_config_set_void_counting(spfgate_config *config, uint32_t counting);
 
 /**
  * Parses a whitelist text field leniently: entries are separated by any mix

@@ -47,6 +47,9 @@ trap 'tests/dns-server/stop-nsd.sh "$nsd_port" >/dev/null 2>&1 || true' EXIT
 step "cargo test (workspace)"
 SPFGATE_NSD_PORT=$nsd_port cargo test --workspace
 
+step "C library: header, install, C tests under ASan/UBSan and valgrind, spfquery"
+tests/c/run.sh
+
 tests/postfix/run.sh # spfgate-policyd under Postfix: e2e, garbage, load, valgrind
 
 step "fuzz targets: clippy (nightly), build and a smoke run of each"

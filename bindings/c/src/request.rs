@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use spfgate_core::eval::{Config, Identity, Limits, Request};
+use spfgate_core::eval::{Config, Identity, Limits, Request, VoidCounting};
 use spfgate_core::policy::DecisionRequest;
 
 use crate::ffi::spfgate_status::{self, *};
@@ -385,7 +385,8 @@ pub unsafe extern "C" fn spfgate_config_limits(
     }
 }
 
-/// Sets the limits (copied from `*limits`).
+/// Sets the limits (copied from `*limits`); how void lookups are counted is
+/// set apart, by `spfgate_config_set_void_counting()`.
 ///
 /// Returns `SPFGATE_OK` or `SPFGATE_NULL_PARAMETER`.
 ///
@@ -407,6 +408,7 @@ pub unsafe extern "C" fn spfgate_config_set_limits(
             mx_names: l.mx_names,
             ptr_names: l.ptr_names,
             max_queries: l.max_queries,
+            ..config.inner.limits
         };
         Ok(())
     }
@@ -471,6 +473,50 @@ pub unsafe extern "C" fn spfgate_config_set_default_explanation(
         // SAFETY: the caller's contract.
         let value = unsafe { text(data, len) }?;
         config.inner.default_explanation = (!clear).then(|| Arc::from(value));
+        Ok(())
+    }
+}
+
+/// How void lookups are counted against `spfgate_limits.void_lookups`
+/// (RFC 7208 §4.6.4).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)] // C naming, as the header shows it.
+pub enum spfgate_void_counting {
+    /// A term counts at most once, when its own lookup is void (the address
+    /// lookup of `a`, the A lookup of `exists`, the MX lookup of `mx` or all its
+    /// hosts, the PTR lookup of `ptr`); names validating the client never
+    /// count. The default.
+    SPFGATE_VOID_COUNTING_PER_TERM = 0,
+    /// Every void answer a term uses counts, also each `mx` host's and each
+    /// name validating the client: the counting of pyspf and Mail::SPF.
+    SPFGATE_VOID_COUNTING_PER_LOOKUP = 1,
+}
+
+/// Sets how void lookups are counted: an `spfgate_void_counting` value.
+///
+/// Returns `SPFGATE_OK`, `SPFGATE_NULL_PARAMETER` or
+/// `SPFGATE_INVALID_ARGUMENT` (an unknown value).
+///
+/// # Safety
+/// `config` is a live configuration.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spfgate_config_set_void_counting(
+    config: *mut spfgate_config,
+    counting: u32,
+) -> spfgate_status {
+    ffi! {
+        // SAFETY: the caller's contract.
+        let config = unsafe { arg_mut(config) }?;
+        config.inner.limits.void_counting = match counting {
+            x if x == spfgate_void_counting::SPFGATE_VOID_COUNTING_PER_TERM as u32 => {
+                VoidCounting::PerTerm
+            }
+            x if x == spfgate_void_counting::SPFGATE_VOID_COUNTING_PER_LOOKUP as u32 => {
+                VoidCounting::PerLookup
+            }
+            _ => return Err(SPFGATE_INVALID_ARGUMENT),
+        };
         Ok(())
     }
 }

@@ -6,7 +6,14 @@ use crate::dns::{LookupId, QueryType};
 use crate::record::ParseError;
 
 /// The SPF results of RFC 7208 §2.6.
+///
+/// Serialized as the lower-case name (`"softfail"`), as [`as_str`](Self::as_str) gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "lowercase")
+)]
 pub enum SpfResult {
     /// No record, or no checkable domain.
     None,
@@ -102,7 +109,14 @@ pub enum Problem {
 }
 
 /// One step of an evaluation, for traces shown to people.
+///
+/// Serialized as an object tagged by `event` (`query`, `answer`, `record`, `term`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "event", rename_all = "snake_case")
+)]
 #[non_exhaustive] // traces may grow more detail.
 pub enum TraceEvent {
     /// A lookup was handed out.

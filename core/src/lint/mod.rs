@@ -48,7 +48,7 @@
 //!
 //! | code | severity | what |
 //! |------|----------|------|
-//! | `too-many-void-lookups` | error | more than 2 lookups answered NXDOMAIN or empty (permerror) |
+//! | `too-many-void-lookups` | error | more than 2 void lookups (NXDOMAIN or empty), counted as the evaluator counts them (permerror) |
 //! | `void-lookup` | warning | one such lookup |
 //! | `too-many-mx-hosts` | error | an `mx` target with more than 10 MX hosts (permerror) |
 //! | `no-record` | error | an `include`/`redirect` target (or the domain) has no SPF record |
@@ -132,8 +132,13 @@ pub mod codes {
     pub const ANALYSIS_LIMIT: &str = "analysis-limit";
 }
 
-/// How serious a finding is.
+/// How serious a finding is. Serialized as [`as_str`](Self::as_str) gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "lowercase")
+)]
 #[non_exhaustive] // a finer scale may be added; match with a wildcard arm.
 pub enum Severity {
     /// Receivers will return permerror, or the record authorizes far too much.
@@ -163,6 +168,7 @@ impl fmt::Display for Severity {
 
 /// One problem or remark about a record.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Finding {
     /// A stable code from [`codes`].
     pub code: &'static str,

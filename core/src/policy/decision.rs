@@ -90,6 +90,11 @@ impl DecisionRequest {
 
 /// What the gateway does with the transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "lowercase")
+)]
 #[non_exhaustive] // a later policy may add e.g. quarantine.
 pub enum Action {
     /// Take the mail (2xx).
@@ -119,6 +124,7 @@ impl fmt::Display for Action {
 
 /// The SMTP reply to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SmtpReply {
     /// The reply code (250, 451, 550).
     pub code: u16,
@@ -227,11 +233,17 @@ impl fmt::Display for Rule {
 }
 
 /// Ready header values (without the field names).
+///
+/// Serialized keyed by the header field names (`Received-SPF`,
+/// `Authentication-Results`), so a front end can add each entry as it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TraceHeaders {
     /// `Received-SPF`, when SPF was checked.
+    #[cfg_attr(feature = "serde", serde(rename = "Received-SPF"))]
     pub received_spf: Option<String>,
     /// `Authentication-Results`: the SPF result, or `none` when SPF was not checked.
+    #[cfg_attr(feature = "serde", serde(rename = "Authentication-Results"))]
     pub authentication_results: String,
 }
 

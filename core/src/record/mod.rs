@@ -175,7 +175,14 @@ impl fmt::Display for Term<'_> {
 }
 
 /// The result a matching mechanism produces.
+///
+/// Serialized as the result it yields: `"pass"`, `"fail"`, `"softfail"`, `"neutral"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "lowercase")
+)]
 pub enum Qualifier {
     /// `+` (the default).
     #[default]
