@@ -585,7 +585,6 @@ struct request {
     char sender[MAX_LINE];
     char client_address[64];
     char helo_name[MAX_LINE];
-    char recipient[MAX_LINE];
     bool has_request, has_sender, has_client;
     bool bad_request_type;
 };
@@ -973,8 +972,6 @@ static void take_attr(struct request *rq, const char *line, size_t len, const ch
         set_attr(rq->client_address, sizeof rq->client_address, v, vlen, error);
     } else if (IS("helo_name")) {
         set_attr(rq->helo_name, sizeof rq->helo_name, v, vlen, error);
-    } else if (IS("recipient")) {
-        set_attr(rq->recipient, sizeof rq->recipient, v, vlen, error);
     }
     /* Every other attribute is ignored, as the protocol requires. */
 #undef IS
@@ -1422,7 +1419,7 @@ int main(int argc, char **argv)
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, 256 * 1024);
+    pthread_attr_setstacksize(&attr, 1024 * 1024);
     logmsg(LOG_INFO, "listening on %s, DNS timeout %.1f s, up to %d connections", cfg.listen,
            cfg.timeout, cfg.max_connections);
 

@@ -25,6 +25,11 @@ import uuid
 CASES = [
     ("whitelist: client in the list", "192.0.2.7", "mail.wl.e2e.test",
      "alice@wl.e2e.test", ["inbox"], (250, "2.1.5", ""), None),
+    ("whitelist: IPv6 client in the list", "IPV6:2001:db8:1::7", "mail.wl.e2e.test",
+     "alice@wl.e2e.test", ["inbox"], (250, "2.1.5", ""), None),
+    ("whitelist: IPv6 client not in the list", "IPV6:2001:db8:2::7", "mail.wl.e2e.test",
+     "alice@wl.e2e.test", ["inbox"],
+     (550, "5.7.1", "Client 2001:db8:2::7 is not in the IP whitelist for sender <alice@wl.e2e.test>"), "-"),
     ("whitelist: client not in the list", "198.51.100.9", "mail.wl.e2e.test",
      "alice@wl.e2e.test", ["inbox"],
      (550, "5.7.1", "Client 198.51.100.9 is not in the IP whitelist for sender <alice@wl.e2e.test>"), "-"),
