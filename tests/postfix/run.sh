@@ -189,11 +189,15 @@ counts() { echo "$(ls "/proc/$1/fd" | wc -l) $(awk '/VmRSS/ {print $2}' "/proc/$
 step "load: 32 connections x 200 requests, mixed accounts, a slow DNS answer in the mix"
 python3 "$here/policy_load.py" load --connect "$addr" --connections 32 --requests 200
 read -r fds1 rss1 < <(counts "$policyd_pid")
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+ticks1=$(cpu_ticks "$policyd_pid")
 python3 "$here/policy_load.py" load --connect "$addr" --connections 32 --requests 200 &
 load_pid=$!
 for _ in 1 2 3 4 5; do sleep 0.3; kill -HUP "$policyd_pid"; done
 wait "$load_pid" || fail "the load run during reloads had errors"
 read -r fds2 rss2 < <(counts "$policyd_pid")
+ticks2=$(cpu_ticks "$policyd_pid")
+echo "daemon CPU during the second run: $(( (ticks2 - ticks1) * 1000000 / $(getconf CLK_TCK) / 6400 )) us per decision (user + system, all threads)"
 echo "after the first load run: $fds1 fds, RSS $rss1 kB; after the second (with 5 reloads): $fds2 fds, RSS $rss2 kB"
 ((fds2 <= fds1)) || fail "file descriptors grew from $fds1 to $fds2"
 ((rss2 - rss1 < 4096)) || fail "RSS grew from $rss1 kB to $rss2 kB"
