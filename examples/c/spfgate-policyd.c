@@ -134,9 +134,9 @@ static void logmsg(int priority, const char *fmt, ...)
     pthread_mutex_unlock(&log_lock);
 }
 
-/* Copies `s` into `out` for a log line or a reply: printable ASCII kept,
- * anything else (control bytes, newlines, non-ASCII) as \xNN, so no input
- * can forge a log line or break the protocol. */
+/* Copies `s` into `out` for a log line: printable ASCII kept, anything else
+ * (control bytes, newlines, non-ASCII) and the backslash as \xNN, so no input
+ * can forge a log line. */
 static void sanitize(const char *s, size_t n, char *out, size_t cap)
 {
     size_t o = 0;
@@ -147,6 +147,19 @@ static void sanitize(const char *s, size_t n, char *out, size_t cap)
         } else {
             o += (size_t)snprintf(out + o, cap - o, "\\x%02x", c);
         }
+    }
+    out[o] = '\0';
+}
+
+/* Copies a value for a reply line. The library hands out printable ASCII;
+ * should anything else appear, it becomes `?`, so the protocol's line
+ * structure holds whatever the value is. */
+static void protocol_text(const char *s, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[o++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
     }
     out[o] = '\0';
 }
@@ -660,7 +673,7 @@ static bool verdict_str(spfgate_status (*get)(const spfgate_decision *, spfgate_
     if (get(d, &s) != SPFGATE_OK) {
         return false;
     }
-    sanitize((const char *)s.data, s.len, out, cap);
+    protocol_text((const char *)s.data, s.len, out, cap);
     return true;
 }
 
