@@ -258,8 +258,8 @@ static bool policy_reload(void)
     char err[1024];
     spfgate_policy *policy = load_policy(cfg.policy_path, err, sizeof err);
     if (!policy) {
-        logmsg(LOG_ERR, "policy %s not loaded, keeping the previous policy: %s",
-               cfg.policy_path, err);
+        logmsg(LOG_ERR, "policy %s not loaded%s: %s", cfg.policy_path,
+               current_policy ? ", keeping the previous policy" : "", err);
         return false;
     }
     struct policy_ref *ref = malloc(sizeof *ref);
