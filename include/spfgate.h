@@ -991,6 +991,20 @@ spfgate_status spfgate_evaluator_trace_event(spfgate_evaluator *evaluator,
                                              spfgate_str *out);
 
 /**
+ * Renders the whole outcome as the core's JSON (`docs/json.md`, "Outcome"):
+ * result, reason, explanation, mechanism, domain, problem, the counts and the
+ * trace, exactly what `spfgate check --format json` prints.
+ *
+ * The string is UTF-8 JSON, not NUL-terminated, owned by the evaluator and
+ * valid until its next call of a function taking it non-const.
+ * Returns `SPFGATE_OK`, `SPFGATE_NULL_PARAMETER` or `SPFGATE_NOT_DONE`.
+ *
+ * # Safety
+ * `evaluator` is a live evaluator; `out` points to a writable `spfgate_str`.
+ */
+spfgate_status spfgate_evaluator_outcome_json(spfgate_evaluator *evaluator, spfgate_str *out);
+
+/**
  * Renders `status` as an English message into `buf`, NUL-terminated.
  *
  * - `status`: any `spfgate_status` value; an unknown number gets a message
@@ -1289,6 +1303,19 @@ spfgate_status spfgate_decision_rule_kind(const spfgate_decision *decision, spfg
 spfgate_status spfgate_decision_rule(spfgate_decision *decision, spfgate_str *out);
 
 /**
+ * Renders the whole verdict as the core's JSON (`docs/json.md`, "Verdict"):
+ * action, SMTP reply, account, mode, rule, the SPF outcome and the headers.
+ *
+ * The string is UTF-8 JSON, not NUL-terminated, owned by the decision and
+ * valid until its next call of a function taking it non-const.
+ * Returns `SPFGATE_OK`, `SPFGATE_NULL_PARAMETER` or `SPFGATE_NOT_DONE`.
+ *
+ * # Safety
+ * `decision` is a live decision; `out` points to a writable `spfgate_str`.
+ */
+spfgate_status spfgate_decision_verdict_json(spfgate_decision *decision, spfgate_str *out);
+
+/**
  * Parses `data` as one SPF record (`v=spf1 ...`): any bytes are accepted as
  * input; non-ASCII bytes, NULs and grammar violations are parse errors.
  *
@@ -1340,6 +1367,18 @@ void spfgate_record_free(spfgate_record *record);
  * `record` is a live record; `out` points to a writable `spfgate_str`.
  */
 spfgate_status spfgate_record_text(const spfgate_record *record, spfgate_str *out);
+
+/**
+ * Reads the record as the core's JSON (`docs/json.md`, "Record"): its terms
+ * with qualifiers, mechanisms, modifiers and byte spans.
+ *
+ * The string is UTF-8 JSON, not NUL-terminated, owned by the record and
+ * valid until it is freed. Returns `SPFGATE_OK` or `SPFGATE_NULL_PARAMETER`.
+ *
+ * # Safety
+ * `record` is a live record; `out` points to a writable `spfgate_str`.
+ */
+spfgate_status spfgate_record_json(const spfgate_record *record, spfgate_str *out);
 
 /**
  * Makes an empty request: no IP yet (one of the `spfgate_request_set_ip_*`
@@ -1638,6 +1677,19 @@ spfgate_status spfgate_whitelist_match_bytes(const spfgate_whitelist *whitelist,
                                              const uint8_t *ip,
                                              size_t len,
                                              size_t *entry);
+
+/**
+ * Reads the whole report as the core's JSON (`docs/json.md`, "Whitelist
+ * report"): `ok`, the entries with their networks, the errors and warnings
+ * with line, column, span and code, and the omitted counts.
+ *
+ * The string is UTF-8 JSON, not NUL-terminated, owned by the whitelist and
+ * valid until it is freed. Returns `SPFGATE_OK` or `SPFGATE_NULL_PARAMETER`.
+ *
+ * # Safety
+ * `whitelist` is a live whitelist; `out` points to a writable `spfgate_str`.
+ */
+spfgate_status spfgate_whitelist_json(const spfgate_whitelist *whitelist, spfgate_str *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -367,11 +367,12 @@ int main(int argc, char **argv) {
     }
 
     if (json) {
-        /* TODO(issue-19): print spfgate_evaluator_outcome_json() once the core
-         * serializes outcomes. */
-        fprintf(stderr, "spfquery: --format json is not available yet\n");
-        code = 2;
-        goto out;
+        spfgate_str s;
+        if ((st = spfgate_evaluator_outcome_json(ev, &s)) != SPFGATE_OK) {
+            code = fail("outcome JSON", st);
+            goto out;
+        }
+        printf("%.*s\n", (int)s.len, (const char *)s.data);
     } else {
         spfgate_result result;
         spfgate_counts counts;

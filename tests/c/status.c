@@ -179,6 +179,7 @@ static void evaluator(void) {
 
     IS(spfgate_evaluator_result(ev, &result), SPFGATE_NOT_DONE);
     IS(spfgate_evaluator_reason(ev, &s), SPFGATE_NOT_DONE);
+    IS(spfgate_evaluator_outcome_json(ev, &s), SPFGATE_NOT_DONE);
     IS(spfgate_evaluator_poll(ev, NULL, &count), SPFGATE_NULL_PARAMETER);
     IS(spfgate_evaluator_poll(ev, &step, NULL), SPFGATE_NULL_PARAMETER);
     IS(spfgate_evaluator_poll(NULL, &step, &count), SPFGATE_NULL_PARAMETER);
@@ -262,6 +263,8 @@ static void evaluator(void) {
     OK(spfgate_evaluator_trace_event(ev, 0, &s));
     CHECK(s.len > 0 && memcmp(s.data, "query ", 6) == 0);
     IS(spfgate_evaluator_trace_event(ev, events, &s), SPFGATE_INVALID_ARGUMENT);
+    OK(spfgate_evaluator_outcome_json(ev, &s));
+    CHECK(s.len > 20 && memcmp(s.data, "{\"result\":\"pass\"", 16) == 0);
 
     /* Polling after done: done again, same result. */
     OK(spfgate_evaluator_poll(ev, &step, &count));
@@ -363,6 +366,9 @@ static void record(void) {
     OK(spfgate_record_parse(B("v=spf1 +MX:Example.COM -all"), &rec, NULL));
     OK(spfgate_record_text(rec, &s));
     CHECK(s.len > 0 && memcmp(s.data, "v=spf1 ", 7) == 0);
+    OK(spfgate_record_json(rec, &s));
+    CHECK(s.len > 2 && s.data[0] == '{' && memchr(s.data, 'm', s.len) != NULL);
+    IS(spfgate_record_json(rec, NULL), SPFGATE_NULL_PARAMETER);
     spfgate_record_free(rec);
     rec = NULL;
     IS(spfgate_record_parse(B("v=spf2"), &rec, NULL), SPFGATE_INVALID_RECORD);
@@ -480,6 +486,8 @@ static void policy(void) {
             CHECK(s.len > 0);
             OK(spfgate_decision_account(d, &s));
             CHECK(str_is(s, "acme"));
+            OK(spfgate_decision_verdict_json(d, &s));
+            CHECK(s.len > 20 && memcmp(s.data, "{\"action\":\"accept\"", 18) == 0);
         } else {
             CHECK(action == SPFGATE_ACTION_DEFER && code == 451 && result == SPFGATE_RESULT_TEMPERROR);
             CHECK(str_is(s, "4.7.24"));
@@ -527,6 +535,9 @@ static void whitelist(void) {
     IS(spfgate_whitelist_match_text(w, B("not-an-ip"), &entry), SPFGATE_INVALID_IP);
     IS(spfgate_whitelist_match_bytes(w, (const uint8_t *)"\1\2\3", 3, &entry), SPFGATE_INVALID_IP);
     IS(spfgate_whitelist_match_text(w, B("192.0.2.1"), NULL), SPFGATE_NULL_PARAMETER);
+    spfgate_str s;
+    OK(spfgate_whitelist_json(w, &s));
+    CHECK(s.len > 10 && s.data[0] == '{');
     spfgate_whitelist_free(w);
 }
 

@@ -5,7 +5,7 @@ use spfgate_core::eval::{Config, Evaluator, Outcome, SpfResult};
 
 use crate::answer::spfgate_answer;
 use crate::ffi::spfgate_status::{self, *};
-use crate::ffi::{Out, arg, arg_mut, bytes, ffi, ffi_value, spfgate_str};
+use crate::ffi::{Out, arg, arg_mut, bytes, ffi, ffi_value, json, spfgate_str};
 use crate::lookups::{Batch, answer_status, spfgate_lookup, spfgate_step};
 use crate::request::{spfgate_config, spfgate_request};
 
@@ -588,6 +588,32 @@ pub unsafe extern "C" fn spfgate_evaluator_trace_event(
         let out = Out::new(out)?;
         let event = outcome(evaluator)?.trace.get(index).ok_or(SPFGATE_INVALID_ARGUMENT)?;
         evaluator.rendered = event.to_string();
+        // SAFETY: the caller's contract.
+        unsafe { out.write(spfgate_str::of(&evaluator.rendered)) };
+        Ok(())
+    }
+}
+
+/// Renders the whole outcome as the core's JSON (`docs/json.md`, "Outcome"):
+/// result, reason, explanation, mechanism, domain, problem, the counts and the
+/// trace, exactly what `spfgate check --format json` prints.
+///
+/// The string is UTF-8 JSON, not NUL-terminated, owned by the evaluator and
+/// valid until its next call of a function taking it non-const.
+/// Returns `SPFGATE_OK`, `SPFGATE_NULL_PARAMETER` or `SPFGATE_NOT_DONE`.
+///
+/// # Safety
+/// `evaluator` is a live evaluator; `out` points to a writable `spfgate_str`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spfgate_evaluator_outcome_json(
+    evaluator: *mut spfgate_evaluator,
+    out: *mut spfgate_str,
+) -> spfgate_status {
+    ffi! {
+        // SAFETY: the caller's contract.
+        let evaluator = unsafe { arg_mut(evaluator) }?;
+        let out = Out::new(out)?;
+        evaluator.rendered = json(outcome(evaluator)?)?;
         // SAFETY: the caller's contract.
         unsafe { out.write(spfgate_str::of(&evaluator.rendered)) };
         Ok(())

@@ -236,6 +236,12 @@ pub(crate) unsafe fn name<'a>(data: *const u8, len: usize) -> Result<&'a str, sp
     std::str::from_utf8(b).map_err(|_| SPFGATE_INVALID_UTF8)
 }
 
+/// The core's JSON of a value. Serializing the core's values cannot fail; if
+/// it ever did, that is an internal error like a panic.
+pub(crate) fn json(value: &impl serde::Serialize) -> Result<String, spfgate_status> {
+    serde_json::to_string(value).map_err(|_| SPFGATE_PANIC)
+}
+
 /// Renders `status` as an English message into `buf`, NUL-terminated.
 ///
 /// - `status`: any `spfgate_status` value; an unknown number gets a message

@@ -8,7 +8,7 @@ use crate::answer::spfgate_answer;
 use crate::error::spfgate_error;
 use crate::evaluator::spfgate_result;
 use crate::ffi::spfgate_status::{self, *};
-use crate::ffi::{Out, arg, arg_mut, bytes, ffi, ffi_value, spfgate_str, text};
+use crate::ffi::{Out, arg, arg_mut, bytes, ffi, ffi_value, json, spfgate_str, text};
 use crate::lookups::{Batch, answer_status, spfgate_lookup, spfgate_step};
 use crate::request::{spfgate_config, spfgate_request};
 
@@ -593,6 +593,31 @@ pub unsafe extern "C" fn spfgate_decision_rule(
         let out = Out::new(out)?;
         let rule = decision.inner.verdict().ok_or(SPFGATE_NOT_DONE)?.rule.to_string();
         decision.rendered = rule;
+        // SAFETY: the caller's contract.
+        unsafe { out.write(spfgate_str::of(&decision.rendered)) };
+        Ok(())
+    }
+}
+
+/// Renders the whole verdict as the core's JSON (`docs/json.md`, "Verdict"):
+/// action, SMTP reply, account, mode, rule, the SPF outcome and the headers.
+///
+/// The string is UTF-8 JSON, not NUL-terminated, owned by the decision and
+/// valid until its next call of a function taking it non-const.
+/// Returns `SPFGATE_OK`, `SPFGATE_NULL_PARAMETER` or `SPFGATE_NOT_DONE`.
+///
+/// # Safety
+/// `decision` is a live decision; `out` points to a writable `spfgate_str`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spfgate_decision_verdict_json(
+    decision: *mut spfgate_decision,
+    out: *mut spfgate_str,
+) -> spfgate_status {
+    ffi! {
+        // SAFETY: the caller's contract.
+        let decision = unsafe { arg_mut(decision) }?;
+        let out = Out::new(out)?;
+        decision.rendered = json(verdict(decision)?)?;
         // SAFETY: the caller's contract.
         unsafe { out.write(spfgate_str::of(&decision.rendered)) };
         Ok(())

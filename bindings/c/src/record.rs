@@ -4,7 +4,7 @@ use spfgate_core::record::{ParseError, Record};
 
 use crate::error::spfgate_error;
 use crate::ffi::spfgate_status::{self, *};
-use crate::ffi::{Out, arg, bytes, ffi, ffi_value, spfgate_str};
+use crate::ffi::{Out, arg, bytes, ffi, ffi_value, json, spfgate_str};
 
 /// A parsed SPF record. Made by `spfgate_record_parse()`, freed by
 /// `spfgate_record_free()`.
@@ -14,6 +14,8 @@ use crate::ffi::{Out, arg, bytes, ffi, ffi_value, spfgate_str};
 pub struct spfgate_record {
     /// The canonical text (`Display`, which parses back to the same record).
     text: String,
+    /// The core's JSON of the record.
+    json: String,
 }
 
 fn error_of(e: &ParseError) -> spfgate_error {
@@ -54,6 +56,7 @@ pub unsafe extern "C" fn spfgate_record_parse(
             Ok(record) => {
                 let record = Box::new(spfgate_record {
                     text: record.to_string(),
+                    json: json(&record)?,
                 });
                 // SAFETY: the caller's contract.
                 unsafe { out.write(Box::into_raw(record)) };
@@ -130,6 +133,29 @@ pub unsafe extern "C" fn spfgate_record_text(
         let out = Out::new(out)?;
         // SAFETY: the caller's contract.
         unsafe { out.write(spfgate_str::of(&record.text)) };
+        Ok(())
+    }
+}
+
+/// Reads the record as the core's JSON (`docs/json.md`, "Record"): its terms
+/// with qualifiers, mechanisms, modifiers and byte spans.
+///
+/// The string is UTF-8 JSON, not NUL-terminated, owned by the record and
+/// valid until it is freed. Returns `SPFGATE_OK` or `SPFGATE_NULL_PARAMETER`.
+///
+/// # Safety
+/// `record` is a live record; `out` points to a writable `spfgate_str`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spfgate_record_json(
+    record: *const spfgate_record,
+    out: *mut spfgate_str,
+) -> spfgate_status {
+    ffi! {
+        // SAFETY: the caller's contract.
+        let record = unsafe { arg(record) }?;
+        let out = Out::new(out)?;
+        // SAFETY: the caller's contract.
+        unsafe { out.write(spfgate_str::of(&record.json)) };
         Ok(())
     }
 }

@@ -6,7 +6,7 @@ use spfgate_core::policy::matcher::IpMatcher;
 use spfgate_core::policy::whitelist::{WhitelistReport, parse_whitelist};
 
 use crate::ffi::spfgate_status::{self, *};
-use crate::ffi::{Out, arg, bytes, ffi, ffi_value, name, spfgate_str, text};
+use crate::ffi::{Out, arg, bytes, ffi, ffi_value, json, name, spfgate_str, text};
 
 /// A parsed whitelist field: the accepted entries, the rejected ones (errors)
 /// and the warnings, each with its line and column, plus a compiled matcher
@@ -17,6 +17,8 @@ use crate::ffi::{Out, arg, bytes, ffi, ffi_value, name, spfgate_str, text};
 #[allow(non_camel_case_types)] // C naming, as the header shows it.
 pub struct spfgate_whitelist {
     report: WhitelistReport,
+    /// The core's JSON of the report.
+    json: String,
     /// Each error's and warning's message, rendered once.
     error_messages: Vec<String>,
     warning_messages: Vec<String>,
@@ -102,6 +104,7 @@ pub unsafe extern "C" fn spfgate_whitelist_parse(
             .flat_map(|(i, e)| std::iter::repeat_n(i, e.networks.len()))
             .collect();
         let whitelist = Box::new(spfgate_whitelist {
+            json: json(&report)?,
             error_messages: report.errors.iter().map(ToString::to_string).collect(),
             warning_messages: report.warnings.iter().map(ToString::to_string).collect(),
             matcher: IpMatcher::new(report.networks()),
@@ -277,6 +280,30 @@ pub unsafe extern "C" fn spfgate_whitelist_match_bytes(
         let index = matching(w, ip)?;
         // SAFETY: the caller's contract.
         unsafe { out.write(index) };
+        Ok(())
+    }
+}
+
+/// Reads the whole report as the core's JSON (`docs/json.md`, "Whitelist
+/// report"): `ok`, the entries with their networks, the errors and warnings
+/// with line, column, span and code, and the omitted counts.
+///
+/// The string is UTF-8 JSON, not NUL-terminated, owned by the whitelist and
+/// valid until it is freed. Returns `SPFGATE_OK` or `SPFGATE_NULL_PARAMETER`.
+///
+/// # Safety
+/// `whitelist` is a live whitelist; `out` points to a writable `spfgate_str`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn spfgate_whitelist_json(
+    whitelist: *const spfgate_whitelist,
+    out: *mut spfgate_str,
+) -> spfgate_status {
+    ffi! {
+        // SAFETY: the caller's contract.
+        let w = unsafe { arg(whitelist) }?;
+        let out = Out::new(out)?;
+        // SAFETY: the caller's contract.
+        unsafe { out.write(spfgate_str::of(&w.json)) };
         Ok(())
     }
 }

@@ -8,7 +8,8 @@
 //! Each scenario of the RFC 7208 suite is written as a master file for the root
 //! zone and served by NSD on 127.0.0.1 (`tests/dns-server/start-nsd.sh`); every
 //! test whose names the master file can serve runs through both programs, whose
-//! output (result, reason, explanation, counts, trace) must be the same, and
+//! output (result, reason, explanation, counts, trace) must be the same, as
+//! must the outcome fields of their `--format json` output, and
 //! whose result must be one the suite allows. Tests that look up a name the
 //! master file leaves out (TIMEOUT entries, duplicate records) are counted as
 //! skipped, with the name. A record of 1 600 bytes checks the retry over TCP.
@@ -131,6 +132,45 @@ fn long_record() -> Scenario {
     }
 }
 
+/// The keys of the outcome JSON both programs print.
+const JSON_KEYS: &[&str] = &[
+    "result",
+    "reason",
+    "explanation",
+    "mechanism",
+    "domain",
+    "problem",
+    "lookups",
+    "void_lookups",
+    "queries",
+    "round_trips",
+];
+
+/// Runs both programs with `--format json` and compares the outcome's fields.
+fn compare_json(spfquery: &Path, spfgate: &Path, common: &[String]) -> Result<(), String> {
+    let json_args = |check: bool| {
+        let mut args: Vec<String> = check.then(|| "check".to_owned()).into_iter().collect();
+        args.extend(common.iter().cloned());
+        args.push("--format=json".to_owned());
+        args
+    };
+    let parse = |text: String| -> Result<serde_json::Value, String> {
+        serde_json::from_str(&text).map_err(|e| format!("not JSON ({e}): {text}"))
+    };
+    let c = parse(run(spfquery, &json_args(false))?)?;
+    let rust = parse(run(spfgate, &json_args(true))?)?;
+    for key in JSON_KEYS {
+        if c.get(key).is_none() || c.get(key) != rust.get(key) {
+            return Err(format!(
+                "JSON `{key}`: spfquery {:?}, spfgate check {:?}",
+                c.get(key),
+                rust.get(key)
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Runs a program and returns its stdout, or why it failed.
 fn run(program: &Path, args: &[String]) -> Result<String, String> {
     let out = Command::new(program)
@@ -201,6 +241,9 @@ fn main() -> ExitCode {
             check_args.extend(common.iter().cloned());
             let from_c = run(spfquery, &common);
             let from_rust = run(spfgate, &check_args);
+            if let Err(why) = compare_json(spfquery, spfgate, &common) {
+                failures.push(format!("{}: {why}", case.name));
+            }
             match (from_c, from_rust) {
                 (Ok(c), Ok(rust)) if c == rust => {
                     let result = c
