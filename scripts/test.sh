@@ -55,6 +55,8 @@ tests/c/run.sh
 
 step "npm package: build, pack, Node tests, tsc"; tests/node/run.sh
 
+step "spfgate-policyd under Postfix: e2e, garbage, load, valgrind"; tests/postfix/run.sh
+
 step "fuzz targets: clippy (nightly), build and a smoke run of each"
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 rustup component list --installed --toolchain nightly 2>/dev/null | grep -q '^clippy' \
