@@ -41,7 +41,7 @@ impl Evaluator {
             // Naming the explanation failed: as if there were no `exp=` (RFC 7208 §6.2).
             Err(_) => None,
         };
-        let text = match name.map(|name| self.need(QueryType::Txt, name, false)) {
+        let text = match name.map(|name| self.need(QueryType::Txt, name)) {
             Some(Ok(Got::Waiting(_))) => {
                 self.explaining = Some(exp);
                 return Flow::Blocked;

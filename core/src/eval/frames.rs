@@ -3,7 +3,7 @@
 
 use super::compiled::{self, Header, Mech, Op, Str, directive_text};
 use super::digest::Digest;
-use super::slots::{Got, Selected};
+use super::slots::{Got, Purpose, Selected};
 use super::terms::TermStep;
 use super::{Evaluator, Problem, SpfResult, TraceEvent};
 use crate::dns::QueryType;
@@ -63,8 +63,11 @@ impl Evaluator {
         let frame = self.frames.last().unwrap_or_else(|| unreachable!());
         let (domain, depth, kind) = (frame.domain, frame.depth, frame.kind);
         // The top frame's domain is the sender's, which `begin` checked.
-        let checked = kind == FrameKind::Top;
-        let slot = match self.need_first(QueryType::Txt, domain, checked) {
+        let purpose = match kind {
+            FrameKind::Top => Purpose::NeedValidDomain,
+            _ => Purpose::Need,
+        };
+        let slot = match self.need_first(QueryType::Txt, domain, purpose) {
             Ok(Got::Ready(slot)) => slot,
             Ok(Got::Waiting(_)) => return Flow::Blocked,
             Err(problem) => {

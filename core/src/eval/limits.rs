@@ -5,6 +5,23 @@ use super::digest::Digest;
 use super::terms::TermStep;
 use super::{Evaluator, Problem, SpfResult};
 
+/// What an evaluation has counted so far.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Counters {
+    /// DNS-querying terms (RFC 7208 §4.6.4).
+    pub(super) dns_terms: u32,
+    /// Void lookups, as [`Limits::void_counting`](super::Limits::void_counting) counts them.
+    pub(super) void_lookups: u32,
+    /// Slots needed by a term or a record fetch, against the query cap.
+    pub(super) needed: u32,
+    /// Slots opened by prefetch, against their own bound.
+    pub(super) prefetched: u32,
+    /// Queries handed out, prefetches included.
+    pub(super) queries: u32,
+    /// Batches handed out.
+    pub(super) round_trips: u32,
+}
+
 impl Evaluator {
     /// Counts the current term against the DNS-term limit, once per term.
     pub(super) fn count_term(&mut self) -> Result<(), Problem> {
@@ -13,8 +30,8 @@ impl Evaluator {
             return Ok(());
         }
         frame.counted = true;
-        self.dns_terms += 1;
-        if self.dns_terms > self.config.limits.dns_terms {
+        self.counts.dns_terms += 1;
+        if self.counts.dns_terms > self.config.limits.dns_terms {
             return Err(Problem::TooManyDnsTerms(self.config.limits.dns_terms));
         }
         Ok(())
@@ -26,8 +43,8 @@ impl Evaluator {
     pub(super) fn count_voids(&mut self, voids: u32) -> Result<(), Problem> {
         let limit = self.config.limits.void_lookups;
         // The evaluation stops at the void lookup that goes over, so no more count.
-        self.void_lookups = (self.void_lookups + voids).min(limit.saturating_add(1));
-        if self.void_lookups > limit {
+        self.counts.void_lookups = (self.counts.void_lookups + voids).min(limit.saturating_add(1));
+        if self.counts.void_lookups > limit {
             return Err(Problem::TooManyVoidLookups(limit));
         }
         Ok(())
@@ -54,12 +71,12 @@ impl Evaluator {
             self.check_cap()?;
         }
         self.slots[slot].needed = true;
-        self.needed += 1;
+        self.counts.needed += 1;
         Ok(())
     }
 
     pub(super) fn check_cap(&self) -> Result<(), Problem> {
-        if self.needed >= self.config.limits.max_queries {
+        if self.counts.needed >= self.config.limits.max_queries {
             return Err(Problem::QueryCap(self.config.limits.max_queries));
         }
         Ok(())

@@ -38,6 +38,7 @@ use self::compiled::{Op, Str, write_directive};
 use self::digest::Answers;
 use self::exp::Explaining;
 use self::frames::{Flow, Frame, FrameKind, Verdict};
+use self::limits::Counters;
 use self::request::{client_ip, sender_parts, strip_dot, write_sender};
 use self::slots::{NO_LOOKUP, Slot};
 use crate::dns::name::is_valid_domain;
@@ -112,14 +113,7 @@ pub struct Evaluator {
     name_voids: u32,
     /// The client's reverse name in the arena, once its PTR lookup is asked for.
     reverse: Option<Str>,
-    dns_terms: u32,
-    void_lookups: u32,
-    /// Slots needed, against [`Limits::max_queries`].
-    needed: u32,
-    /// Slots opened by prefetch, against their own bound.
-    prefetched: u32,
-    queries: u32,
-    round_trips: u32,
+    counts: Counters,
     trace: Vec<TraceEvent>,
 }
 
@@ -129,7 +123,7 @@ impl std::fmt::Debug for Evaluator {
             .field("sender", &self.sender)
             .field("ip", &self.ip)
             .field("frames", &self.frames.len())
-            .field("queries", &self.queries)
+            .field("queries", &self.counts.queries)
             .field("done", &self.done)
             .finish()
     }
@@ -191,12 +185,7 @@ impl Evaluator {
             reverse_void: 0,
             name_voids: 0,
             reverse: None,
-            dns_terms: 0,
-            void_lookups: 0,
-            needed: 0,
-            prefetched: 0,
-            queries: 0,
-            round_trips: 0,
+            counts: Counters::default(),
             trace: Vec::new(),
         };
         ev.begin();
@@ -235,12 +224,7 @@ impl Evaluator {
         self.done = false;
         self.validated_done = false;
         self.reverse = None;
-        self.dns_terms = 0;
-        self.void_lookups = 0;
-        self.needed = 0;
-        self.prefetched = 0;
-        self.queries = 0;
-        self.round_trips = 0;
+        self.counts = Counters::default();
         self.trace.clear();
         self.ip = client_ip(request.ip);
         self.now = request.now;
@@ -465,10 +449,10 @@ impl Evaluator {
                 }
             }
         }
-        outcome.dns_terms = self.dns_terms;
-        outcome.void_lookups = self.void_lookups;
-        outcome.queries = self.queries;
-        outcome.round_trips = self.round_trips;
+        outcome.dns_terms = self.counts.dns_terms;
+        outcome.void_lookups = self.counts.void_lookups;
+        outcome.queries = self.counts.queries;
+        outcome.round_trips = self.counts.round_trips;
         // The trace moves into the outcome; the next evaluation records into the
         // previous outcome's buffer.
         std::mem::swap(&mut outcome.trace, &mut self.trace);

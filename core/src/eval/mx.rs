@@ -2,14 +2,14 @@
 
 use super::compiled::Str;
 use super::digest::Digest;
-use super::slots::Got;
+use super::slots::{Got, Purpose};
 use super::terms::{TermStep, in_network, matched};
 use super::{Evaluator, Problem, SpfResult, VoidCounting};
 use crate::dns::QueryType;
 
 impl Evaluator {
     pub(super) fn eval_mx(&mut self, target: Str, prefix: u8) -> TermStep {
-        let answer = match self.need_first(QueryType::Mx, target, false) {
+        let answer = match self.need_first(QueryType::Mx, target, Purpose::Need) {
             Err(p) => return TermStep::Error(SpfResult::PermError, p),
             Ok(Got::Waiting(_)) => return TermStep::Blocked,
             Ok(Got::Ready(slot)) => self.answer_at(slot),
@@ -36,7 +36,7 @@ impl Evaluator {
         // address), and then any address may match.
         let mut ready = true;
         for k in 0..hosts {
-            match self.need(qtype, self.answers.name(answer, k), false) {
+            match self.need(qtype, self.answers.name(answer, k)) {
                 Ok(Got::Ready(_)) => {}
                 Ok(Got::Waiting(_)) => ready = false,
                 Err(p) => return TermStep::Error(SpfResult::PermError, p),
@@ -49,7 +49,7 @@ impl Evaluator {
         let (mut matches, mut voids, mut addressed) = (false, 0, false);
         for k in 0..hosts {
             let host = self.answers.name(answer, k);
-            let slot = match self.need(qtype, host, false) {
+            let slot = match self.need(qtype, host) {
                 Ok(Got::Ready(slot)) => slot,
                 Ok(Got::Waiting(_)) => unreachable!("every host was answered"),
                 Err(p) => return TermStep::Error(SpfResult::PermError, p),

@@ -4,7 +4,7 @@
 
 use super::Evaluator;
 use super::compiled::{self, Header, Mech, Op, Spec, Str};
-use super::slots::Selected;
+use super::slots::{Purpose, Selected};
 use crate::dns::QueryType;
 
 impl Evaluator {
@@ -35,12 +35,12 @@ impl Evaluator {
         if spec.uses_p {
             return true;
         }
-        if self.prefetched >= self.config.limits.max_queries / 2 {
+        if self.counts.prefetched >= self.config.limits.max_queries / 2 {
             return false;
         }
         let name = self.expand_target(spec, domain, None);
         // A prefetch meets no cap.
-        let _ = self.need(QueryType::Txt, name, true);
+        let _ = self.find_or_ask(QueryType::Txt, name, Purpose::Prefetch);
         true
     }
 

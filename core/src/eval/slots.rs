@@ -50,6 +50,19 @@ pub(super) enum Selected {
     Record(u32),
 }
 
+/// Why a lookup is asked for, which decides what it counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Purpose {
+    /// A term or a record fetch needs it now: it counts against the query cap.
+    Need,
+    /// As [`Need`](Self::Need), for a name that passed
+    /// [`is_valid_domain`](crate::dns::name::is_valid_domain) and so is queryable.
+    NeedValidDomain,
+    /// Asked ahead of need: it counts against the prefetch bound only, until a term
+    /// needs it.
+    Prefetch,
+}
+
 /// An availability check on a lookup, with its slot.
 pub(super) enum Got {
     Ready(usize),
@@ -72,8 +85,8 @@ impl Evaluator {
         if sent == 0 {
             return None;
         }
-        self.round_trips += 1;
-        self.queries += sent;
+        self.counts.round_trips += 1;
+        self.counts.queries += sent;
         if self.config.trace {
             // Traced when handed out: a lookup opened but never sent (a prefetch the
             // evaluation finished without) does not show.
@@ -149,53 +162,47 @@ impl Evaluator {
     }
 
     /// [`find_or_ask`](Self::find_or_ask) for the first lookup of the current frame's
-    /// step, remembered in [`Frame::asked`] while it is waited for.
+    /// step, remembered in [`Frame::asked`](super::frames::Frame::asked) while it is
+    /// waited for.
     pub(super) fn need_first(
         &mut self,
         qtype: QueryType,
         name: Str,
-        checked: bool,
+        purpose: Purpose,
     ) -> Result<Got, Problem> {
         if let Some(slot) = self.frames.last().and_then(|frame| frame.asked) {
             return Ok(self.got(slot as usize));
         }
-        let got = self.find_or_ask(qtype, name, false, checked)?;
+        let got = self.find_or_ask(qtype, name, purpose)?;
         if let (Got::Waiting(slot), Some(frame)) = (&got, self.frames.last_mut()) {
             frame.asked = Some(*slot as u32);
         }
         Ok(got)
     }
 
-    /// Finds or requests a lookup of a name in the arena. Invalid names are answered
-    /// locally with NXDOMAIN.
-    pub(super) fn need(
-        &mut self,
-        qtype: QueryType,
-        name: Str,
-        prefetch: bool,
-    ) -> Result<Got, Problem> {
-        self.find_or_ask(qtype, name, prefetch, false)
+    /// Finds or requests a lookup a term needs now, of a name in the arena. Names DNS
+    /// cannot carry are answered locally with NXDOMAIN.
+    pub(super) fn need(&mut self, qtype: QueryType, name: Str) -> Result<Got, Problem> {
+        self.find_or_ask(qtype, name, Purpose::Need)
     }
 
-    /// [`need`](Self::need) with `checked` when the name passed [`is_valid_domain`],
-    /// which admits only queryable names.
+    /// Finds or requests a lookup of a name in the arena, counted as `purpose` says.
     pub(super) fn find_or_ask(
         &mut self,
         qtype: QueryType,
         name: Str,
-        prefetch: bool,
-        checked: bool,
+        purpose: Purpose,
     ) -> Result<Got, Problem> {
         let name = name.strip_dot(&self.text);
         match self.find(qtype, name.bytes(&self.text)) {
             Some(got) => {
-                if !prefetch {
+                if purpose != Purpose::Prefetch {
                     let (Got::Ready(slot) | Got::Waiting(slot)) = got;
                     self.claim(slot)?;
                 }
                 Ok(got)
             }
-            None => self.ask(qtype, name, prefetch, checked),
+            None => self.ask(qtype, name, purpose),
         }
     }
 
@@ -204,27 +211,27 @@ impl Evaluator {
         &mut self,
         qtype: QueryType,
         name: Str,
-        prefetch: bool,
-        checked: bool,
+        purpose: Purpose,
     ) -> Result<Got, Problem> {
         let index = self.slots.len();
+        let checked = purpose == Purpose::NeedValidDomain;
         debug_assert!(!checked || is_queryable_name(name.bytes(&self.text)));
         let queryable = checked || is_queryable_name(name.bytes(&self.text));
-        if prefetch {
+        if purpose == Purpose::Prefetch {
             // Bounded by `prefetch_target`, and by nothing a term needs.
-            self.prefetched += 1;
+            self.counts.prefetched += 1;
         } else {
             if queryable {
                 self.check_cap()?;
             }
-            self.needed += 1;
+            self.counts.needed += 1;
         }
         if !queryable {
             self.slots
-                .push(Slot::new(name, qtype, prefetch, Some(Digest::Unqueryable)));
+                .push(Slot::new(name, qtype, purpose, Some(Digest::Unqueryable)));
             return Ok(Got::Ready(index));
         }
-        self.slots.push(Slot::new(name, qtype, prefetch, None));
+        self.slots.push(Slot::new(name, qtype, purpose, None));
         Ok(Got::Waiting(index))
     }
 
@@ -271,7 +278,13 @@ impl Evaluator {
 }
 
 impl Slot {
-    pub(super) fn new(name: Str, qtype: QueryType, prefetch: bool, answer: Option<Digest>) -> Self {
+    pub(super) fn new(
+        name: Str,
+        qtype: QueryType,
+        purpose: Purpose,
+        answer: Option<Digest>,
+    ) -> Self {
+        let prefetch = purpose == Purpose::Prefetch;
         Slot {
             name,
             qtype,

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::compiled::{Mech, Spec, Str};
 use super::digest::Digest;
-use super::slots::Got;
+use super::slots::{Got, Purpose};
 use super::{Evaluator, Problem, SpfResult};
 use crate::dns::QueryType;
 use crate::macros::{self, MacroVars, Target};
@@ -53,7 +53,7 @@ impl Evaluator {
                 };
                 let qtype = self.address_type();
                 let prefix = self.prefix(cidr.v4, cidr.v6);
-                match self.need_first(qtype, target, false) {
+                match self.need_first(qtype, target, Purpose::Need) {
                     Err(p) => TermStep::Error(SpfResult::PermError, p),
                     Ok(Got::Waiting(_)) => TermStep::Blocked,
                     Ok(Got::Ready(slot)) => self.match_addresses(slot, target, qtype, prefix),
@@ -72,7 +72,7 @@ impl Evaluator {
                     Ok(target) => target,
                     Err(step) => return step,
                 };
-                match self.need_first(QueryType::A, target, false) {
+                match self.need_first(QueryType::A, target, Purpose::Need) {
                     Err(p) => TermStep::Error(SpfResult::PermError, p),
                     Ok(Got::Waiting(_)) => TermStep::Blocked,
                     Ok(Got::Ready(slot)) => match self.answer_at(slot) {

@@ -48,7 +48,7 @@ impl Evaluator {
                 .reverse
                 .insert(push_reverse_name(self.ip, &mut self.text)),
         };
-        let answer = match self.need(QueryType::Ptr, reverse, false)? {
+        let answer = match self.need(QueryType::Ptr, reverse)? {
             Got::Waiting(_) => return Ok(false),
             Got::Ready(slot) => self.answer_at(slot),
         };
@@ -61,12 +61,12 @@ impl Evaluator {
             .min(self.config.limits.ptr_names as usize);
         let qtype = self.address_type();
         for k in 0..names {
-            self.need(qtype, self.answers.name(answer, k), false)?;
+            self.need(qtype, self.answers.name(answer, k))?;
         }
         self.validated.clear();
         for k in 0..names {
             let name = self.answers.name(answer, k);
-            let Got::Ready(slot) = self.need(qtype, name, false)? else {
+            let Got::Ready(slot) = self.need(qtype, name)? else {
                 return Ok(false);
             };
             let addresses = self.answer_at(slot);
