@@ -52,8 +52,8 @@ static DOMAIN_BYTES: [DomainByte; 256] = {
     table
 };
 
-/// A name DNS can carry and [`Lookup::name`] promises: ASCII, 1–63-octet labels, at
-/// most 253 octets. Non-ASCII (a SMTPUTF8 local part in `%{l}`, an MX exchange from
+/// A name DNS can carry and [`Lookup::name`](crate::dns::Lookup::name) promises:
+/// ASCII, 1–63-octet labels, at most 253 octets. Non-ASCII (a SMTPUTF8 local part in `%{l}`, an MX exchange from
 /// hostile data) is answered locally as NXDOMAIN, never handed out.
 pub(crate) fn is_queryable_name(b: &[u8]) -> bool {
     // `is_ascii` runs a word at a time; the label walk then only looks for dots.

@@ -39,7 +39,7 @@ impl Evaluator {
 
     /// Counts void answers (NXDOMAIN, or no records) that a term consumed; over the
     /// limit is a permerror (RFC 7208 §4.6.4). Callers pass what
-    /// [`Limits::void_counting`] counts.
+    /// [`Limits::void_counting`](super::Limits::void_counting) counts.
     pub(super) fn count_voids(&mut self, voids: u32) -> Result<(), Problem> {
         let limit = self.config.limits.void_lookups;
         // The evaluation stops at the void lookup that goes over, so no more count.

@@ -207,7 +207,8 @@ pub(super) fn sender_parts<'a>(
 
 /// `name` without its final dot, the empty label of the root. Only one: a second
 /// would be an empty label not at the end, which makes a domain malformed (RFC 7208
-/// §4.3), so it stays for [`is_valid_domain`] to refuse.
+/// §4.3), so it stays for [`is_valid_domain`](crate::dns::name::is_valid_domain) to
+/// refuse.
 pub(super) fn strip_dot(name: &str) -> &str {
     name.strip_suffix('.').unwrap_or(name)
 }

@@ -46,7 +46,7 @@ pub(super) enum Selected {
     Multiple,
     /// One SPF record that does not parse.
     Invalid,
-    /// One SPF record: the index of its [`Op::Record`] header.
+    /// One SPF record: the index of its [`Op::Record`](super::compiled::Op::Record) header.
     Record(u32),
 }
 
