@@ -34,3 +34,8 @@ pub mod record;
 mod serialize;
 #[cfg(feature = "zone")]
 pub mod zone;
+
+/// The README's code, compiled and run as doctests.
+#[cfg(all(doctest, feature = "serde"))]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -10,7 +10,7 @@ use crate::eval::{Outcome, Problem};
 use crate::lint::Report;
 use crate::policy::whitelist::WhitelistReport;
 use crate::policy::{Mode, Rule, Verdict};
-use crate::record::{Mechanism, Modifier, ParseError, Record, Span, Term};
+use crate::record::{Mechanism, Modifier, ParseError, Parsed, Record, Span, Term};
 
 /// `[start, length]` in bytes.
 impl Serialize for Span {
@@ -133,20 +133,44 @@ impl Serialize for ParseError {
 /// parsed text.
 impl Serialize for Record<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        struct Terms<'r, 'a>(&'r Record<'a>);
-        impl Serialize for Terms<'_, '_> {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut seq = s.serialize_seq(Some(self.0.terms().len()))?;
-                for (term, span) in self.0.spanned_terms() {
-                    seq.serialize_element(&SpannedTerm { term, span })?;
-                }
-                seq.end()
-            }
-        }
         let mut r = s.serialize_struct("Record", 2)?;
         r.serialize_field("record", &self.to_string())?;
         r.serialize_field("terms", &Terms(self))?;
         r.end()
+    }
+}
+
+/// `{valid: true, record, terms}` or `{valid: false, error}`.
+impl Serialize for Parsed<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Parsed::Valid(record) => {
+                let mut r = s.serialize_struct("Parsed", 3)?;
+                r.serialize_field("valid", &true)?;
+                r.serialize_field("record", &record.to_string())?;
+                r.serialize_field("terms", &Terms(record))?;
+                r.end()
+            }
+            Parsed::Invalid(error) => {
+                let mut r = s.serialize_struct("Parsed", 2)?;
+                r.serialize_field("valid", &false)?;
+                r.serialize_field("error", error)?;
+                r.end()
+            }
+        }
+    }
+}
+
+/// A record's terms with their spans.
+struct Terms<'r, 'a>(&'r Record<'a>);
+
+impl Serialize for Terms<'_, '_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.terms().len()))?;
+        for (term, span) in self.0.spanned_terms() {
+            seq.serialize_element(&SpannedTerm { term, span })?;
+        }
+        seq.end()
     }
 }
 

@@ -28,12 +28,20 @@ const MAX_CNAME_HOPS: usize = 16;
 
 /// A zone file that does not have the expected shape.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("zone entry for `{name}`: {message}")]
+#[error("{}{message}", entry_of(name))]
 pub struct ZoneError {
     /// The name whose entry is wrong (empty when the document itself is wrong).
     pub name: String,
     /// What is wrong.
     pub message: String,
+}
+
+/// `zone entry for `name`: ` before a message about one name's entry.
+fn entry_of(name: &str) -> String {
+    match name {
+        "" => String::new(),
+        name => format!("zone entry for `{name}`: "),
+    }
 }
 
 /// One listed record.

@@ -8,7 +8,7 @@ use spfgate::eval::{Config, Evaluator, Request};
 use spfgate::lint::{Analysis, AnalysisOptions, lint_record};
 use spfgate::policy::whitelist::parse_whitelist;
 use spfgate::policy::{DecisionRequest, Policy};
-use spfgate::record::Record;
+use spfgate::record::{Parsed, Record};
 
 fn to_json(value: &impl serde::Serialize) -> Value {
     serde_json::to_value(value).expect("every value serializes")
@@ -314,5 +314,26 @@ fn whitelist_report() {
             "warnings_omitted": 0,
             "ok": false,
         })
+    );
+}
+
+#[test]
+fn parsed() {
+    let valid = to_json(&Parsed::from_bytes(b"v=spf1 -all"));
+    assert_eq!(
+        valid,
+        json!({"valid": true, "record": "v=spf1 -all", "terms": [
+            {"kind": "directive", "qualifier": "fail", "mechanism": "all", "domain": null,
+             "cidr4": null, "cidr6": null, "span": [7, 4]}]})
+    );
+    let invalid = to_json(&Parsed::from_bytes(b"v=spf1 include:example"));
+    assert_eq!(invalid["valid"], false);
+    assert_eq!(
+        invalid["error"],
+        to_json(&Record::parse("v=spf1 include:example").expect_err("no top label"))
+    );
+    assert_eq!(
+        invalid["error"]["kind"],
+        json!({"code": "invalid_domain_end"})
     );
 }

@@ -4,11 +4,11 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use serde_json::json;
+use spfgate::dns::drive;
 use spfgate::eval::{Config, Evaluator, Identity, Outcome, Request};
 
-use crate::dns_source::{DnsArgs, DnsSource, drive};
-use crate::output::{Format, VoidCountingArg, limits};
+use crate::dns_source::{DnsArgs, DnsSource};
+use crate::output::{Format, VoidCountingArg, json, limits, plural, print_err, print_out};
 
 /// Flags of `spfgate check`.
 #[derive(Debug, Clone, Args)]
@@ -58,7 +58,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
     let mut dns = match DnsSource::from_args(&args.dns) {
         Ok(dns) => dns,
         Err(e) => {
-            eprintln!("spfgate check: {e}");
+            print_err(&format!("spfgate check: {e}"));
             return ExitCode::from(2);
         }
     };
@@ -79,49 +79,36 @@ pub fn run(args: CheckArgs) -> ExitCode {
         limits: limits(args.void_counting),
         prefetch: !args.no_prefetch,
         default_explanation: args.default_explanation.map(Into::into),
-        ..Config::default()
+        trace: args.dns.trace,
     };
-    let outcome = drive(Evaluator::new(request, config), |batch| {
-        dns.resolve_batch(batch)
+    let mut evaluator = Evaluator::new(request, config);
+    let outcome = drive(&mut evaluator, |batch| dns.resolve_batch(batch));
+    print_out(&match args.format {
+        Format::Json => json(outcome),
+        Format::Text => outcome_text(outcome),
     });
-    match args.format {
-        Format::Json => println!("{}", outcome_json(&outcome)),
-        Format::Text => print_text(&outcome),
-    }
     ExitCode::SUCCESS
 }
 
-/// The outcome as the JSON object `check` prints.
-pub fn outcome_json(outcome: &Outcome) -> serde_json::Value {
-    json!({
-        "result": outcome.result.as_str(),
-        "explanation": outcome.explanation,
-        "mechanism": outcome.mechanism,
-        "domain": outcome.domain,
-        "reason": outcome.reason(),
-        "problem": outcome.problem.as_ref().map(ToString::to_string),
-        "lookups": outcome.dns_terms,
-        "void_lookups": outcome.void_lookups,
-        "queries": outcome.queries,
-        "round_trips": outcome.round_trips,
-        "trace": outcome.trace.iter().map(ToString::to_string).collect::<Vec<_>>(),
-    })
-}
-
-fn print_text(outcome: &Outcome) {
-    println!("result: {}", outcome.result);
-    println!("reason: {}", outcome.reason());
+/// The outcome as lines for a person; the trace block only when the evaluation
+/// was traced (`--trace`).
+pub fn outcome_text(outcome: &Outcome) -> String {
+    let mut out = format!("result: {}\nreason: {}\n", outcome.result, outcome.reason());
     if let Some(exp) = &outcome.explanation {
-        println!("explanation: {exp}");
+        out.push_str(&format!("explanation: {exp}\n"));
     }
-    println!(
-        "lookups: {} DNS-querying terms, {} void, {} queries in {} round trips",
-        outcome.dns_terms, outcome.void_lookups, outcome.queries, outcome.round_trips
-    );
+    out.push_str(&format!(
+        "lookups: {}, {} void, {} in {}\n",
+        plural(outcome.dns_terms, "DNS-querying term", "DNS-querying terms"),
+        outcome.void_lookups,
+        plural(outcome.queries, "query", "queries"),
+        plural(outcome.round_trips, "round trip", "round trips"),
+    ));
     if !outcome.trace.is_empty() {
-        println!("trace:");
+        out.push_str("trace:\n");
         for event in &outcome.trace {
-            println!("  {event}");
+            out.push_str(&format!("  {event}\n"));
         }
     }
+    out
 }

@@ -3,34 +3,23 @@
 //! Loads the policy (JSON, or TOML when the file name ends in `.toml`),
 //! decides, and answers the decision's DNS lookups from a zone file
 //! (`--zone`) or live servers (`--server`, else the system's resolvers).
-//! Prints the verdict as text or, with `--format json`, as
-//!
-//! ```text
-//! {"action": "accept|reject|defer",
-//!  "smtp": {"code": 550, "enhanced": "5.7.23", "text": "..."},
-//!  "account": "acme" | null,
-//!  "rule": {"kind": "spf", "mode": "spf", "description": "...", ...},
-//!  "spf": {"result": "fail", "explanation": ..., "mechanism": ..., "lookups": 1,
-//!          "void_lookups": 0, "queries": 1, "round_trips": 1, ...} | null,
-//!  "headers": {"Received-SPF": "..." | null, "Authentication-Results": "..."}}
-//! ```
+//! Prints the verdict as text or, with `--format json`, as the core's
+//! serialization of the verdict (`docs/json.md`).
 //!
 //! Any completed decision exits 0, whatever the action; a policy, zone or
 //! argument that cannot be used exits 2.
 
-use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::{Value, json};
-use spfgate::dns::{Answer, Lookup, LookupId};
+use spfgate::dns::{Answer, Lookup, LookupId, drive};
 use spfgate::eval::Config;
-use spfgate::policy::{DecisionRequest, Policy, Rule, Verdict};
+use spfgate::policy::{DecisionRequest, Policy, Verdict};
 
-use crate::dns_source::{DnsArgs, DnsSource, drive};
-use crate::output::{Format, VoidCountingArg, limits};
+use crate::dns_source::{DnsArgs, DnsSource};
+use crate::output::{Format, VoidCountingArg, json, limits, plural, print_err, print_out};
 
 /// Arguments of `spfgate decide`.
 #[derive(Debug, Clone, clap::Args)]
@@ -69,23 +58,17 @@ pub fn run(args: &DecideArgs) -> ExitCode {
     match decide(args) {
         Ok(verdict) => {
             let text = match args.format {
-                Format::Json => verdict_json(&verdict).to_string(),
+                Format::Json => json(&verdict),
                 Format::Text => verdict_text(&verdict),
             };
             print_out(&text);
             ExitCode::SUCCESS
         }
         Err(message) => {
-            eprintln!("spfgate decide: {message}");
+            print_err(&format!("spfgate decide: {message}"));
             ExitCode::from(2)
         }
     }
-}
-
-/// Prints `text` and a newline on stdout; a closed pipe (`| head`) is not
-/// an error worth a panic.
-pub fn print_out(text: &str) {
-    let _ = writeln!(std::io::stdout().lock(), "{}", text.trim_end());
 }
 
 /// Loads what `args` name and decides.
@@ -112,9 +95,8 @@ fn decide(args: &DecideArgs) -> Result<Verdict, String> {
         trace: false,
         ..Config::default()
     };
-    Ok(drive(policy.decide_with(request, config), |batch| {
-        dns.resolve_batch(batch)
-    }))
+    let mut decision = policy.decide_with(request, config);
+    Ok(drive(&mut decision, |batch| dns.resolve_batch(batch)).clone())
 }
 
 /// Reads a policy file: TOML when the name ends in `.toml`, JSON otherwise.
@@ -139,63 +121,7 @@ pub fn run_decision(
     request: DecisionRequest,
     resolve: impl FnMut(&[Lookup]) -> Vec<(LookupId, Answer)>,
 ) -> Verdict {
-    drive(policy.decide(request), resolve)
-}
-
-/// The verdict as the JSON object printed by `--format json`.
-pub fn verdict_json(verdict: &Verdict) -> Value {
-    let mut rule = json!({
-        "kind": verdict.rule.kind(),
-        "mode": verdict.mode.map(|m| m.as_str()),
-        "description": verdict.rule.to_string(),
-    });
-    match &verdict.rule {
-        Rule::WhitelistHit {
-            entry,
-            line,
-            column,
-        } => {
-            rule["entry"] = json!(entry);
-            rule["line"] = json!(line);
-            rule["column"] = json!(column);
-        }
-        Rule::Spf {
-            directive, domain, ..
-        } => {
-            rule["directive"] = json!(directive);
-            rule["domain"] = json!(domain);
-        }
-        _ => {}
-    }
-    let spf = verdict.spf.as_ref().map(|o| {
-        json!({
-            "result": o.result.as_str(),
-            "explanation": o.explanation,
-            "mechanism": o.mechanism,
-            "domain": o.domain,
-            "problem": o.problem.as_ref().map(ToString::to_string),
-            "reason": o.reason(),
-            "lookups": o.dns_terms,
-            "void_lookups": o.void_lookups,
-            "queries": o.queries,
-            "round_trips": o.round_trips,
-        })
-    });
-    json!({
-        "action": verdict.action.as_str(),
-        "smtp": {
-            "code": verdict.smtp.code,
-            "enhanced": verdict.smtp.enhanced,
-            "text": verdict.smtp.text,
-        },
-        "account": verdict.account,
-        "rule": rule,
-        "spf": spf,
-        "headers": {
-            "Received-SPF": verdict.headers.received_spf,
-            "Authentication-Results": verdict.headers.authentication_results,
-        },
-    })
+    drive(&mut policy.decide(request), resolve).clone()
 }
 
 /// The verdict as lines for a person.
@@ -209,13 +135,13 @@ pub fn verdict_text(verdict: &Verdict) -> String {
     out.push_str(&format!("rule: {}\n", verdict.rule));
     if let Some(o) = &verdict.spf {
         out.push_str(&format!(
-            "spf: {} ({}; {} DNS terms, {} void, {} queries in {} round trips)\n",
+            "spf: {} ({}; {}, {} void, {} in {})\n",
             o.result,
             o.reason(),
-            o.dns_terms,
+            plural(o.dns_terms, "DNS-querying term", "DNS-querying terms"),
             o.void_lookups,
-            o.queries,
-            o.round_trips
+            plural(o.queries, "query", "queries"),
+            plural(o.round_trips, "round trip", "round trips"),
         ));
     }
     if let Some(h) = &verdict.headers.received_spf {
@@ -231,6 +157,7 @@ pub fn verdict_text(verdict: &Verdict) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     fn examples() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
@@ -245,7 +172,7 @@ mod tests {
         let verdict = run_decision(&policy, request, |batch| {
             batch.iter().map(|l| (l.id, zone.resolve(l))).collect()
         });
-        verdict_json(&verdict)
+        serde_json::to_value(&verdict).expect("verdicts serialize")
     }
 
     #[test]

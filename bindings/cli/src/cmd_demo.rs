@@ -5,12 +5,13 @@
 use std::process::ExitCode;
 
 use clap::Args;
+use serde::Serialize;
 use serde_json::Value;
-use spfgate::policy::{DecisionRequest, Policy};
+use spfgate::policy::{DecisionRequest, Policy, Verdict};
 use spfgate::zone::Zone;
 
-use crate::cmd_decide::{print_out, run_decision, verdict_json, verdict_text};
-use crate::output::Format;
+use crate::cmd_decide::{run_decision, verdict_text};
+use crate::output::{Format, json, print_err, print_out};
 
 const POLICY: &str = include_str!("../../../examples/policy.json");
 const ZONE: &str = include_str!("../../../examples/zone.yaml");
@@ -116,10 +117,27 @@ const TRANSACTIONS: &[(&str, &str, &str, &str)] = &[
     ("192.0.2.10", "", "mail.acme.example", "null sender"),
 ];
 
+/// `--format json`: one object holding every transaction with its verdict.
+#[derive(Debug, Serialize)]
+struct DemoRun<'a> {
+    transactions: Vec<DemoTransaction<'a>>,
+}
+
+/// One demo transaction: what was sent, what it shows, the core's verdict.
+#[derive(Debug, Serialize)]
+struct DemoTransaction<'a> {
+    ip: &'a str,
+    mail_from: &'a str,
+    helo: &'a str,
+    shows: &'a str,
+    verdict: Verdict,
+}
+
 /// Flags of `spfgate demo`.
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
-    /// Output format (`json`: one array of verdicts).
+    /// Output format (`json`: one object, `{"transactions": [{ip, mail_from, helo,
+    /// shows, verdict}, ...]}`).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }
@@ -129,11 +147,13 @@ pub fn run(args: &DemoArgs) -> ExitCode {
     let (policy, zone) = match load() {
         Ok(loaded) => loaded,
         Err(e) => {
-            eprintln!("spfgate demo: {e}");
+            print_err(&format!("spfgate demo: {e}"));
             return ExitCode::FAILURE;
         }
     };
-    let mut verdicts = Vec::new();
+    let mut run = DemoRun {
+        transactions: Vec::new(),
+    };
     for &(ip, mail_from, helo, what) in TRANSACTIONS {
         let request = DecisionRequest {
             ip: ip
@@ -152,17 +172,17 @@ pub fn run(args: &DemoArgs) -> ExitCode {
                 "## {what}\nMAIL FROM:<{mail_from}> from {ip} (HELO {helo})\n{}",
                 verdict_text(&verdict)
             )),
-            Format::Json => {
-                let mut v = verdict_json(&verdict);
-                v["transaction"] = serde_json::json!({
-                    "ip": ip, "mail_from": mail_from, "helo": helo, "shows": what,
-                });
-                verdicts.push(v);
-            }
+            Format::Json => run.transactions.push(DemoTransaction {
+                ip,
+                mail_from,
+                helo,
+                shows: what,
+                verdict,
+            }),
         }
     }
     if args.format == Format::Json {
-        print_out(&Value::Array(verdicts).to_string());
+        print_out(&json(&run));
     }
     ExitCode::SUCCESS
 }

@@ -1,8 +1,10 @@
 //! `spfgate lint RECORD | --domain NAME [--zone FILE | --server ADDR] [--format json]`
 //!
-//! With a RECORD only: static findings. With `--domain` and a resolver: the lookup
-//! analysis of the record published at NAME (or of RECORD as if published there), with
-//! counts, the chain behind each finding, and a flattening suggestion.
+//! With a RECORD only: static findings. With `--domain`: the lookup analysis of the
+//! record published at NAME (or of RECORD as if published there), resolved through
+//! `--zone`, `--server` or the system's resolvers, with counts, the chain behind each
+//! finding, and a flattening suggestion. `--format json` prints the core's
+//! serialization: the array of findings, or the analysis report (docs/json.md).
 //!
 //! The analysis loop is generic over a batch resolver, `FnMut(&[Lookup]) -> Vec<(LookupId,
 //! Answer)>`, so the dispatcher can pass the zone resolver or a live one.
@@ -12,21 +14,21 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use serde_json::{Value, json};
-use spfgate::dns::{Answer, Lookup, LookupId};
+use spfgate::dns::{Answer, Lookup, LookupId, drive};
 use spfgate::lint::{Analysis, AnalysisOptions, Finding, Report, Severity, lint_record};
 #[cfg(test)]
 use spfgate::zone::Zone;
 
-use crate::dns_source::{DnsArgs, DnsSource, drive};
-use crate::output::{Format, VoidCountingArg, limits};
+use crate::dns_source::{DnsArgs, DnsSource};
+use crate::output::{Format, VoidCountingArg, json, limits, plural};
 
 /// Arguments of `spfgate lint`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LintArgs {
     /// Record text to lint, e.g. "v=spf1 mx -all" (with --domain: analysed as if published there).
     pub record: Option<String>,
-    /// Analyse the record tree of this domain (needs --zone or --server).
+    /// Analyse the record tree of this domain, resolved through --zone, --server or
+    /// the system's resolvers (/etc/resolv.conf).
     #[arg(long, value_name = "NAME")]
     pub domain: Option<String>,
     #[command(flatten)]
@@ -58,35 +60,41 @@ pub fn run_with(
     mut resolve: impl FnMut(&[Lookup]) -> Vec<(LookupId, Answer)>,
     out: &mut dyn Write,
 ) -> Result<ExitCode, String> {
-    let (doc, text, worst) = match (&args.domain, &args.record) {
+    let (text, worst) = match (&args.domain, &args.record) {
         (Some(domain), record) => {
             let options = AnalysisOptions {
                 limits: limits(args.void_counting),
                 ..AnalysisOptions::default()
             };
-            let analysis = match record {
+            let mut analysis = match record {
                 Some(text) => Analysis::with_record(domain, text, options),
                 None => Analysis::new(domain, options),
             };
-            let report = drive(analysis, &mut resolve);
-            (report_json(&report), report_text(&report), report.worst())
+            let report = drive(&mut analysis, &mut resolve);
+            let text = match args.format {
+                Format::Json => json(report),
+                Format::Text => report_text(report),
+            };
+            (text, report.worst())
         }
         (None, Some(record)) => {
             let findings = lint_record(record);
-            let worst = findings.iter().map(|f| f.severity).min();
-            let doc = json!({
-                "record": record,
-                "findings": findings.iter().map(finding_json).collect::<Vec<_>>(),
-            });
-            (doc, findings_text(&findings), worst)
+            let text = match args.format {
+                Format::Json => json(&findings),
+                Format::Text => findings_text(&findings),
+            };
+            (text, findings.iter().map(|f| f.severity).min())
         }
         (None, None) => return Err("give a RECORD to lint or --domain NAME to analyse".into()),
     };
-    let written = match args.format {
-        Format::Json => writeln!(out, "{doc:#}"),
-        Format::Text => out.write_all(text.as_bytes()),
-    };
-    written.map_err(|e| format!("cannot write the output: {e}"))?;
+    let written = writeln!(out, "{}", text.trim_end()).and_then(|()| out.flush());
+    match written {
+        // A closed pipe (`| head`) ends the output quietly.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            return Err(format!("cannot write the output: {e}"));
+        }
+        _ => {}
+    }
     Ok(if worst == Some(Severity::Error) {
         ExitCode::FAILURE
     } else {
@@ -100,53 +108,6 @@ fn no_resolver(batch: &[Lookup]) -> Vec<(LookupId, Answer)> {
         .iter()
         .map(|l| (l.id, Answer::temp_fail("no resolver")))
         .collect()
-}
-
-fn finding_json(f: &Finding) -> Value {
-    json!({
-        "code": f.code,
-        "severity": f.severity.as_str(),
-        "span": [f.span.start, f.span.len],
-        "message": f.message,
-        "hint": f.hint,
-        "domain": f.domain,
-        "chain": f.chain,
-    })
-}
-
-fn report_json(r: &Report) -> Value {
-    json!({
-        "domain": r.domain,
-        "findings": r.findings.iter().map(finding_json).collect::<Vec<_>>(),
-        "counts": {
-            "dns_terms": r.dns_terms,
-            "void_lookups": {"ipv4": r.void_lookups.ipv4, "ipv6": r.void_lookups.ipv6},
-            "mx_hosts": r.mx_hosts.iter().map(|m| json!({
-                "chain": m.chain,
-                "domain": m.domain,
-                "span": [m.span.start, m.span.len],
-                "target": m.target,
-                "hosts": m.hosts,
-            })).collect::<Vec<_>>(),
-            "depth": r.depth,
-            "exact": r.exact,
-            "queries": r.queries,
-            "round_trips": r.round_trips,
-        },
-        "records": r.records.iter().map(|t| json!({
-            "chain": t.chain,
-            "domain": t.domain,
-            "depth": t.depth,
-            "text": t.text,
-        })).collect::<Vec<_>>(),
-        "flattening": r.flattening.as_ref().map(|f| json!({
-            "record": f.record,
-            "strings": f.strings,
-            "dns_terms_before": f.dns_terms_before,
-            "dns_terms_after": f.dns_terms_after,
-            "kept": f.kept,
-        })),
-    })
 }
 
 fn findings_text(findings: &[Finding]) -> String {
@@ -167,10 +128,13 @@ fn report_text(r: &Report) -> String {
             w = t.depth as usize * 2
         );
     }
+    if !s.is_empty() {
+        s += "\n";
+    }
     s += &format!(
-        "\n{}: {} DNS-querying terms (limit 10), void lookups {} for IPv4 / {} for IPv6 clients, depth {}{}\n",
+        "{}: {} (limit 10), void lookups {} for IPv4 / {} for IPv6 clients, depth {}{}\n",
         r.domain,
-        r.dns_terms,
+        plural(r.dns_terms, "DNS-querying term", "DNS-querying terms"),
         r.void_lookups.ipv4,
         r.void_lookups.ipv6,
         r.depth,
@@ -182,16 +146,19 @@ fn report_text(r: &Report) -> String {
     );
     for m in &r.mx_hosts {
         s += &format!(
-            "mx in {}: {} has {} MX hosts\n",
-            m.domain, m.target, m.hosts
+            "mx in {}: {} has {}\n",
+            m.domain,
+            m.target,
+            plural(m.hosts, "MX host", "MX hosts")
         );
     }
     s += "\n";
     s += &findings_text(&r.findings);
     if let Some(f) = &r.flattening {
         s += &format!(
-            "\nflattened ({} → {} DNS-querying terms):\n",
-            f.dns_terms_before, f.dns_terms_after
+            "\nflattened ({} → {}):\n",
+            f.dns_terms_before,
+            plural(f.dns_terms_after, "DNS-querying term", "DNS-querying terms")
         );
         for part in &f.strings {
             s += &format!("  \"{part}\"\n");
@@ -206,6 +173,7 @@ fn report_text(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
 
     /// A batch resolver answering from a zone.
     fn zone_resolver(zone: &Zone) -> impl FnMut(&[Lookup]) -> Vec<(LookupId, Answer)> + '_ {
@@ -237,8 +205,8 @@ mod tests {
         );
         assert_eq!(code, Ok(ExitCode::FAILURE));
         let doc: Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(doc["findings"][0]["code"], "plus-all");
-        assert_eq!(doc["findings"][0]["span"], json!([7, 4]));
+        assert_eq!(doc[0]["code"], "plus-all");
+        assert_eq!(doc[0]["span"], json!([7, 4]));
     }
 
     #[test]

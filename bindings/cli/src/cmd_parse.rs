@@ -1,14 +1,19 @@
 //! `spfgate parse [RECORD]`: shows how the engine reads a record, or where it fails.
 //!
+//! `--format json` prints the core's serialization of
+//! `spfgate::record::Parsed`: `{"valid": true, "record", "terms"}` or
+//! `{"valid": false, "error": {"kind", "message", "offset", "length", "term"}}`;
+//! see docs/json.md.
+//!
 //! Exit status: 0 when the record is valid, 1 when it is not, 2 on a usage error or
 //! when standard input cannot be read.
 
 use std::io::{self, Read as _};
 use std::process::ExitCode;
 
-use clap::ValueEnum;
-use serde_json::{Value, json};
-use spfgate::record::{Mechanism, Modifier, ParseError, Qualifier, Record, Span, Term};
+use spfgate::record::{Mechanism, Modifier, ParseError, Parsed, Qualifier, Record, Term};
+
+use crate::output::{Format, json, print_err, print_out};
 
 /// Arguments of `spfgate parse`.
 #[derive(Debug, clap::Args)]
@@ -18,15 +23,6 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-}
-
-/// How results are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
-    /// The canonical record and one line per term.
-    Text,
-    /// One JSON object, for scripts.
-    Json,
 }
 
 /// Records longer than this are not echoed under an error marker; the message still
@@ -40,27 +36,23 @@ pub fn run(args: &Args) -> ExitCode {
         None => match read_stdin() {
             Ok(bytes) => bytes,
             Err(e) => {
-                eprintln!("spfgate parse: cannot read standard input: {e}");
+                print_err(&format!("spfgate parse: cannot read standard input: {e}"));
                 return ExitCode::from(2);
             }
         },
     };
     // Bytes, not text: TXT data may hold anything, and the parser reports where.
-    match Record::parse_bytes(&input) {
-        Ok(record) => {
-            match args.format {
-                Format::Text => print_text(&record),
-                Format::Json => println!("{}", valid_json(&record)),
-            }
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            match args.format {
-                Format::Text => print_error(&input, &error),
-                Format::Json => println!("{}", invalid_json(&error)),
-            }
-            ExitCode::from(1)
-        }
+    let parsed = Parsed::from_bytes(&input);
+    let valid = matches!(parsed, Parsed::Valid(_));
+    match (args.format, &parsed) {
+        (Format::Json, _) => print_out(&json(&parsed)),
+        (Format::Text, Parsed::Valid(record)) => print_out(&record_text(record)),
+        (Format::Text, Parsed::Invalid(error)) => print_error(&input, error),
+    }
+    if valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 
@@ -148,8 +140,8 @@ fn row(term: &Term<'_>) -> Row {
     }
 }
 
-fn print_text(record: &Record<'_>) {
-    println!("{record}");
+fn record_text(record: &Record<'_>) -> String {
+    let mut out = format!("{record}\n");
     for (term, _) in record.spanned_terms() {
         let row = row(term);
         let kind = row.qualifier.map_or("modifier", qualifier_name);
@@ -171,62 +163,22 @@ fn print_text(record: &Record<'_>) {
             line.push_str("  ");
             line.push_str(&cidr);
         }
-        println!("{}", line.trim_end());
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
+    out
 }
 
 /// The message, and under a short record a marker at the offending bytes.
 fn print_error(input: &[u8], error: &ParseError) {
-    eprintln!("invalid: {error}");
+    print_err(&format!("invalid: {error}"));
     let printable = input.iter().all(|b| (0x20..=0x7e).contains(b));
     if printable && input.len() <= MAX_ECHO {
-        eprintln!("  {}", String::from_utf8_lossy(input));
-        eprintln!(
+        print_err(&format!("  {}", String::from_utf8_lossy(input)));
+        print_err(&format!(
             "  {}{}",
             " ".repeat(error.offset()),
             "^".repeat(error.len().max(1))
-        );
+        ));
     }
-}
-
-fn span_json(span: Span) -> Value {
-    json!([span.start, span.len])
-}
-
-fn valid_json(record: &Record<'_>) -> Value {
-    let terms: Vec<Value> = record
-        .spanned_terms()
-        .map(|(term, span)| {
-            let row = row(term);
-            match row.qualifier {
-                Some(q) => json!({
-                    "kind": "directive",
-                    "qualifier": qualifier_name(q),
-                    "mechanism": row.name,
-                    "domain": row.target,
-                    "cidr4": row.cidr4,
-                    "cidr6": row.cidr6,
-                    "span": span_json(span),
-                }),
-                None => json!({
-                    "kind": "modifier",
-                    "name": row.name,
-                    "value": row.target,
-                    "span": span_json(span),
-                }),
-            }
-        })
-        .collect();
-    json!({ "valid": true, "record": record.to_string(), "terms": terms })
-}
-
-fn invalid_json(error: &ParseError) -> Value {
-    json!({
-        "valid": false,
-        "error": {
-            "message": error.to_string(),
-            "offset": error.offset(),
-            "length": error.len(),
-        }
-    })
 }

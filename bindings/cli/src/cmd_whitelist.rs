@@ -2,10 +2,11 @@
 //! settings page would, reading stdin when no file is given.
 //!
 //! Prints the accepted entries with their networks, then errors and warnings
-//! with line and column; `--format json` prints the report object
-//! (`entries`, `errors`, `warnings`, `errors_omitted`, `warnings_omitted`)
-//! plus `"ok"`. Exits 0 when every entry is accepted (warnings allowed), 1
-//! when any entry is rejected, 2 when the input cannot be read.
+//! with line and column; `--format json` prints the core's serialization of
+//! the report (`entries`, `errors`, `warnings`, `errors_omitted`,
+//! `warnings_omitted`, `ok`; see docs/json.md). Exits 0 when every entry is
+//! accepted (warnings allowed), 1 when any entry is rejected, 2 when the input
+//! cannot be read.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 
 use spfgate::policy::whitelist::{WhitelistReport, parse_whitelist};
 
-use crate::output::Format;
+use crate::output::{Format, json, plural, print_err, print_out};
 
 /// Arguments of `spfgate whitelist`.
 #[derive(Debug, Clone, clap::Args)]
@@ -41,30 +42,21 @@ pub fn run(args: &WhitelistArgs) -> ExitCode {
     let text = match text {
         Ok(text) => text,
         Err(message) => {
-            eprintln!("spfgate whitelist: {message}");
+            print_err(&format!("spfgate whitelist: {message}"));
             return ExitCode::from(2);
         }
     };
     let report = parse_whitelist(&text);
     let out = match args.format {
-        Format::Json => report_json(&report).to_string(),
+        Format::Json => json(&report),
         Format::Text => report_text(&report),
     };
-    crate::cmd_decide::print_out(&out);
+    print_out(&out);
     if report.is_ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     }
-}
-
-/// The report as the JSON object printed by `--format json`.
-pub fn report_json(report: &WhitelistReport) -> serde_json::Value {
-    let mut value = serde_json::to_value(report).unwrap_or_default();
-    if let Some(map) = value.as_object_mut() {
-        map.insert("ok".into(), report.is_ok().into());
-    }
-    value
 }
 
 /// The report as lines for a person.
@@ -102,9 +94,11 @@ pub fn report_text(report: &WhitelistReport) -> String {
     let warnings = report.warnings.len() + report.warnings_omitted;
     let verdict = if report.is_ok() { "ok" } else { "rejected" };
     out.push_str(&format!(
-        "{verdict}: {} entries, {} networks, {errors} errors, {warnings} warnings\n",
-        report.entries.len(),
-        report.networks().count(),
+        "{verdict}: {}, {}, {}, {}\n",
+        plural(report.entries.len() as u64, "entry", "entries"),
+        plural(report.networks().count() as u64, "network", "networks"),
+        plural(errors as u64, "error", "errors"),
+        plural(warnings as u64, "warning", "warnings"),
     ));
     out
 }
@@ -127,17 +121,18 @@ mod tests {
              warning: line 2, column 1: `10.0.0.1 - 10.0.0.2` — private network (10.0.0.0/8)\n\
              warning: line 3, column 1: `192.0.2.5` — reserved for documentation (192.0.2.0/24)\n\
              warning: line 3, column 1: `192.0.2.5` — already covered by 192.0.2.0/24 (line 1, column 1)\n\
-             rejected: 3 entries, 4 networks, 1 errors, 4 warnings\n"
+             rejected: 3 entries, 4 networks, 1 error, 4 warnings\n"
         );
     }
 
     #[test]
-    fn json_report_adds_ok() {
-        let report = parse_whitelist("198.51.100.7");
-        let v = report_json(&report);
+    fn json_report_says_ok() {
+        let v: serde_json::Value =
+            serde_json::from_str(&json(&parse_whitelist("198.51.100.7"))).unwrap();
         assert_eq!(v["ok"], true);
         assert_eq!(v["entries"][0]["networks"][0], "198.51.100.7/32");
-        let v = report_json(&parse_whitelist("nonsense"));
+        let v: serde_json::Value =
+            serde_json::from_str(&json(&parse_whitelist("nonsense"))).unwrap();
         assert_eq!(v["ok"], false);
         assert_eq!(v["errors"][0]["kind"]["code"], "unknown_token");
         assert_eq!(v["errors"][0]["line"], 1);

@@ -1,17 +1,17 @@
 //! Where the CLI's answers come from: an in-memory zone file or live DNS.
 //!
-//! Every subcommand that evaluates drives the sans-IO engine with one of these,
-//! batch by batch, and can print each query with its answer and latency.
+//! Every subcommand that evaluates drives a core engine with
+//! [`spfgate::dns::drive`] and one of these, batch by batch, and can print each
+//! query with its answer and latency.
 
 use std::path::Path;
 use std::time::Duration;
 
 use clap::Args;
-use spfgate::dns::{Answer, AnswerError, Lookup, LookupId, Step};
-use spfgate::eval::{Evaluator, Outcome};
-use spfgate::lint::{Analysis, Report};
-use spfgate::policy::{Decision, Verdict};
+use spfgate::dns::{Answer, Lookup, LookupId};
 use spfgate::zone::Zone;
+
+use crate::output::print_err;
 
 use crate::resolver::{Resolver, ResolverConfig, parse_server, system_servers};
 
@@ -45,72 +45,38 @@ enum Backend {
     Live(Resolver),
 }
 
-/// A sans-IO engine of the core, as the CLI drives it: poll for lookups, answer them,
-/// until it concludes. The evaluator, a policy decision and a lint analysis all are.
-pub trait Engine {
-    /// What the engine concludes.
-    type Conclusion: Clone;
-    /// The engine's `poll`.
-    fn poll(&mut self) -> Step<'_, Self::Conclusion>;
-    /// The engine's `answer`.
-    fn answer(&mut self, id: LookupId, answer: Answer) -> Result<(), AnswerError>;
-}
-
-macro_rules! engine {
-    ($engine:ty => $conclusion:ty) => {
-        impl Engine for $engine {
-            type Conclusion = $conclusion;
-            fn poll(&mut self) -> Step<'_, $conclusion> {
-                <$engine>::poll(self)
-            }
-            fn answer(&mut self, id: LookupId, answer: Answer) -> Result<(), AnswerError> {
-                <$engine>::answer(self, id, answer)
-            }
-        }
-    };
-}
-
-engine!(Evaluator => Outcome);
-engine!(Decision => Verdict);
-engine!(Analysis => Report);
-
-/// Drives `engine` to its conclusion one batch at a time: `resolve` gets each batch
-/// (all of it in flight at once on live DNS) and returns answers by id. A lookup it
-/// leaves unanswered gets a temporary failure, so the engine always finishes.
-pub fn drive<E: Engine>(
-    mut engine: E,
-    mut resolve: impl FnMut(&[Lookup]) -> Vec<(LookupId, Answer)>,
-) -> E::Conclusion {
-    loop {
-        let batch = match engine.poll() {
-            Step::Done(conclusion) => return conclusion.clone(),
-            Step::Lookups(batch) => batch,
-            Step::Pending => unreachable!("every lookup of every batch is answered below"),
-        };
-        let mut open: Vec<LookupId> = batch.iter().map(|l| l.id).collect();
-        for (id, answer) in resolve(&batch) {
-            if let Some(i) = open.iter().position(|&o| o == id) {
-                open.swap_remove(i);
-                // The id comes from this batch and is answered once.
-                let _ = engine.answer(id, answer);
-            }
-        }
-        for id in open {
-            let _ = engine.answer(id, Answer::temp_fail("no answer from the resolver"));
-        }
-    }
-}
-
-/// Reads a zone file: JSON when it parses as JSON, YAML otherwise.
+/// Reads a zone file: JSON when the name ends in `.json`, YAML when it ends in
+/// `.yaml` or `.yml`, otherwise JSON when it parses as JSON and YAML if not.
 pub fn load_zone(path: &Path) -> Result<Zone, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read zone file {}: {e}", path.display()))?;
-    let value: serde_json::Value = match serde_json::from_str(&text) {
-        Ok(v) => v,
-        Err(_) => serde_yaml_ng::from_str(&text)
-            .map_err(|e| format!("zone file {} is neither JSON nor YAML: {e}", path.display()))?,
+    let shown = path.display();
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read zone file {shown}: {e}"))?;
+    if text.trim().is_empty() {
+        return Err(format!(
+            "zone file {shown} is empty; expected a map from names to record lists"
+        ));
+    }
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let json = |text: &str| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .map_err(|e| format!("zone file {shown} is not valid JSON: {e}"))
     };
-    Zone::from_value(&value).map_err(|e| format!("zone file {}: {e}", path.display()))
+    let yaml = |text: &str| {
+        serde_yaml_ng::from_str::<serde_json::Value>(text)
+            .map_err(|e| format!("zone file {shown} is not valid YAML: {e}"))
+    };
+    let value = match extension.as_deref() {
+        Some("json") => json(&text)?,
+        Some("yaml" | "yml") => yaml(&text)?,
+        _ => json(&text).or_else(|_| {
+            serde_yaml_ng::from_str(&text)
+                .map_err(|e| format!("zone file {shown} is neither JSON nor YAML: {e}"))
+        })?,
+    };
+    Zone::from_value(&value).map_err(|e| format!("zone file {shown}: {e}"))
 }
 
 impl DnsSource {
@@ -148,7 +114,11 @@ impl DnsSource {
     pub fn resolve_batch(&mut self, batch: &[Lookup]) -> Vec<(LookupId, Answer)> {
         self.round_trip += 1;
         if self.trace {
-            eprintln!("round trip {}: {} lookup(s)", self.round_trip, batch.len());
+            print_err(&format!(
+                "round trip {}: {}",
+                self.round_trip,
+                crate::output::plural(batch.len() as u64, "lookup", "lookups")
+            ));
         }
         match &mut self.backend {
             Backend::Zone(zone) => batch
@@ -156,7 +126,7 @@ impl DnsSource {
                 .map(|lookup| {
                     let answer = zone.resolve(lookup);
                     if self.trace {
-                        eprintln!("  {lookup} -> {answer} (zone)");
+                        print_err(&format!("  {lookup} -> {answer} (zone)"));
                     }
                     (lookup.id, answer)
                 })
@@ -169,13 +139,13 @@ impl DnsSource {
                         if self.trace {
                             let lookup = batch.iter().find(|l| l.id == r.id);
                             let asked = lookup.map_or_else(|| r.id.to_string(), |l| l.to_string());
-                            eprintln!(
+                            print_err(&format!(
                                 "  {asked} -> {} ({:.1} ms, {} {})",
                                 r.answer,
                                 r.latency.as_secs_f64() * 1000.0,
                                 r.transport,
                                 r.server
-                            );
+                            ));
                         }
                         (r.id, r.answer)
                     })

@@ -16,15 +16,14 @@ fn demo_decides_every_example_offline() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let verdicts: Value = serde_json::from_slice(&out.stdout).expect("JSON array");
-    let actions: Vec<(&str, &str)> = verdicts
-        .as_array()
-        .expect("array")
+    let run: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let transactions = run["transactions"].as_array().expect("transactions");
+    let actions: Vec<(&str, &str)> = transactions
         .iter()
-        .map(|v| {
+        .map(|t| {
             (
-                v["transaction"]["shows"].as_str().unwrap(),
-                v["action"].as_str().unwrap(),
+                t["shows"].as_str().unwrap(),
+                t["verdict"]["action"].as_str().unwrap(),
             )
         })
         .collect();
@@ -44,11 +43,9 @@ fn demo_decides_every_example_offline() {
     expect("DNS timeout: defer, nothing is lost", "defer");
     expect("unknown sender", "reject");
     expect("null sender", "reject");
-    let codes: Vec<&str> = verdicts
-        .as_array()
-        .unwrap()
+    let codes: Vec<&str> = transactions
         .iter()
-        .filter_map(|v| v["smtp"]["enhanced"].as_str())
+        .filter_map(|t| t["verdict"]["smtp"]["enhanced"].as_str())
         .collect();
     for code in ["2.1.0", "5.7.1", "5.7.23", "5.7.24", "4.7.24"] {
         assert!(codes.contains(&code), "{code} in {codes:?}");

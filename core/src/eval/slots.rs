@@ -88,20 +88,27 @@ impl Evaluator {
         self.counts.round_trips += 1;
         self.counts.queries += sent;
         if self.config.trace {
-            // Traced when handed out: a lookup opened but never sent (a prefetch the
-            // evaluation finished without) does not show.
-            for slot in batch.clone().filter(|&slot| self.slots[slot].sent) {
-                let Lookup { id, name, qtype } = self.lookup_at(slot as u32);
-                let prefetch = self.slots[slot].prefetch;
-                self.trace.push(TraceEvent::Query {
-                    id,
-                    name,
-                    qtype,
-                    prefetch,
-                });
-            }
+            self.trace_queries(batch.clone());
         }
         Some(batch)
+    }
+
+    /// Traces the lookups of a batch as it is handed out, so that a lookup opened
+    /// but never sent (a prefetch the evaluation finished without) does not show.
+    /// Out of line: untraced evaluations never run it.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn trace_queries(&mut self, batch: std::ops::Range<usize>) {
+        for slot in batch.filter(|&slot| self.slots[slot].sent) {
+            let Lookup { id, name, qtype } = self.lookup_at(slot as u32);
+            let prefetch = self.slots[slot].prefetch;
+            self.trace.push(TraceEvent::Query {
+                id,
+                name,
+                qtype,
+                prefetch,
+            });
+        }
     }
 
     pub(super) fn id_of(&self, slot: u32) -> LookupId {

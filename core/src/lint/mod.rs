@@ -215,18 +215,18 @@ impl Finding {
 
 impl fmt::Display for Finding {
     /// `warning ptr-deprecated (bytes 7–10): … — hint`, with the chain when there is one.
+    /// The byte range is left out when there is no record text to point into (an
+    /// analysis finding about a name without a record has an empty span at 0, where
+    /// no term of a record can be).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.severity, self.code)?;
         if !self.chain.is_empty() {
             write!(f, " [{}]", self.chain_text())?;
         }
-        write!(
-            f,
-            " (bytes {}–{}): {} — {}",
-            self.span.start,
-            self.span.end(),
-            self.message,
-            self.hint
-        )
+        let no_text = !self.domain.is_empty() && self.span == Span::default();
+        if !no_text {
+            write!(f, " (bytes {}–{})", self.span.start, self.span.end())?;
+        }
+        write!(f, ": {} — {}", self.message, self.hint)
     }
 }

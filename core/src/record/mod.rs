@@ -42,6 +42,40 @@ pub struct Record<'a> {
 /// A record detached from its text, for storage.
 pub type OwnedRecord = Record<'static>;
 
+/// What checking a record's text gave: the record or why it is not one. For front
+/// ends that show either; with the `serde` feature it serializes as
+/// `{"valid": true, "record": …, "terms": […]}` (the [`Record`]'s fields) or
+/// `{"valid": false, "error": {…}}` (the [`ParseError`]).
+///
+/// ```
+/// use spfgate::record::Parsed;
+/// assert!(matches!(Parsed::from_bytes(b"v=spf1 -all"), Parsed::Valid(_)));
+/// assert!(matches!(Parsed::from_bytes(b"v=spf1 -all:x"), Parsed::Invalid(_)));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed<'a> {
+    /// The text is a valid record.
+    Valid(Record<'a>),
+    /// It is not; where and why.
+    Invalid(ParseError),
+}
+
+impl<'a> Parsed<'a> {
+    /// Parses a record given as bytes, as [`Record::parse_bytes`] does.
+    pub fn from_bytes(bytes: &'a [u8]) -> Self {
+        Record::parse_bytes(bytes).into()
+    }
+}
+
+impl<'a> From<Result<Record<'a>, ParseError>> for Parsed<'a> {
+    fn from(result: Result<Record<'a>, ParseError>) -> Self {
+        match result {
+            Ok(record) => Parsed::Valid(record),
+            Err(error) => Parsed::Invalid(error),
+        }
+    }
+}
+
 /// A byte range in the parsed text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Span {
