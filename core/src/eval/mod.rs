@@ -41,6 +41,7 @@ use self::frames::{Flow, Frame, FrameKind, Verdict};
 use self::limits::Counters;
 use self::request::{client_ip, sender_parts, strip_dot, write_sender};
 use self::slots::{NO_LOOKUP, Slot};
+use self::validation::Validation;
 use crate::dns::name::is_valid_domain;
 use crate::dns::{Answer, Lookup, LookupId};
 
@@ -102,17 +103,8 @@ pub struct Evaluator {
     spare_explanation: String,
     /// Where macros are expanded before their result joins the arena.
     scratch: String,
-    /// The client's validated reverse names, once `validated_done`; the buffer is
-    /// kept across restarts.
-    validated: Vec<Str>,
-    validated_done: bool,
-    /// Void answers met while validating: the PTR lookup's (0 or 1), and the names'
-    /// address lookups'. What each use of the validation (a `ptr` term, a term's
-    /// `%{p}`) counts depends on [`Limits::void_counting`].
-    reverse_void: u32,
-    name_voids: u32,
-    /// The client's reverse name in the arena, once its PTR lookup is asked for.
-    reverse: Option<Str>,
+    /// The client's validated names, for `ptr` and `%{p}`.
+    validation: Validation,
     counts: Counters,
     trace: Vec<TraceEvent>,
 }
@@ -180,11 +172,7 @@ impl Evaluator {
             done: false,
             spare_explanation: String::new(),
             scratch: String::new(),
-            validated: Vec::new(),
-            validated_done: false,
-            reverse_void: 0,
-            name_voids: 0,
-            reverse: None,
+            validation: Validation::default(),
             counts: Counters::default(),
             trace: Vec::new(),
         };
@@ -222,8 +210,7 @@ impl Evaluator {
         self.frames.clear();
         self.explaining = None;
         self.done = false;
-        self.validated_done = false;
-        self.reverse = None;
+        self.validation.restart();
         self.counts = Counters::default();
         self.trace.clear();
         self.ip = client_ip(request.ip);

@@ -10,6 +10,29 @@ use super::{Evaluator, Problem, SpfResult, VoidCounting};
 use crate::dns::QueryType;
 use crate::macros;
 
+/// The client's validated names and what finding them cost.
+#[derive(Debug, Default)]
+pub(super) struct Validation {
+    /// The validated names, once `done`; the buffer is kept across restarts.
+    pub(super) names: Vec<Str>,
+    pub(super) done: bool,
+    /// Void answers met while validating: the PTR lookup's (0 or 1), and the names'
+    /// address lookups'. What each use of the validation (a `ptr` term, a term's
+    /// `%{p}`) counts depends on [`Limits::void_counting`](super::Limits::void_counting).
+    pub(super) reverse_void: u32,
+    pub(super) name_voids: u32,
+    /// The client's reverse name in the arena, once its PTR lookup is asked for.
+    pub(super) reverse: Option<Str>,
+}
+
+impl Validation {
+    /// Forgets the previous evaluation's client, keeping the names' buffer.
+    pub(super) fn restart(&mut self) {
+        self.done = false;
+        self.reverse = None;
+    }
+}
+
 impl Evaluator {
     /// `ptr`: whether a validated name of the client is `target` or a subdomain of it
     /// (RFC 7208 §5.5).
@@ -22,29 +45,31 @@ impl Evaluator {
         // The PTR lookup is the term's own; the names validating the client
         // are chosen by the client's reverse zone and count per lookup only.
         let voids = match self.config.limits.void_counting {
-            VoidCounting::PerLookup => self.reverse_void + self.name_voids,
-            _ => self.reverse_void,
+            VoidCounting::PerLookup => self.validation.reverse_void + self.validation.name_voids,
+            _ => self.validation.reverse_void,
         };
         if let Err(p) = self.count_voids(voids) {
             return TermStep::Error(SpfResult::PermError, p);
         }
         let target = target.get(&self.text);
         matched(
-            self.validated
+            self.validation
+                .names
                 .iter()
                 .any(|n| is_same_or_subdomain(n.get(&self.text), target)),
         )
     }
 
     /// Computes the client's validated reverse names (RFC 7208 §5.5) once into
-    /// `self.validated`; false while lookups are outstanding.
+    /// [`Validation::names`]; false while lookups are outstanding.
     pub(super) fn validated_names(&mut self) -> Result<bool, Problem> {
-        if self.validated_done {
+        if self.validation.done {
             return Ok(true);
         }
-        let reverse = match self.reverse {
+        let reverse = match self.validation.reverse {
             Some(reverse) => reverse,
             None => *self
+                .validation
                 .reverse
                 .insert(push_reverse_name(self.ip, &mut self.text)),
         };
@@ -63,7 +88,7 @@ impl Evaluator {
         for k in 0..names {
             self.need(qtype, self.answers.name(answer, k))?;
         }
-        self.validated.clear();
+        self.validation.names.clear();
         for k in 0..names {
             let name = self.answers.name(answer, k);
             let Got::Ready(slot) = self.need(qtype, name)? else {
@@ -76,12 +101,12 @@ impl Evaluator {
                 .addrs(addresses)
                 .any(|a| in_network(self.ip, a, 128))
             {
-                self.validated.push(name);
+                self.validation.names.push(name);
             }
         }
-        self.validated_done = true;
-        self.reverse_void = reverse_void;
-        self.name_voids = voids;
+        self.validation.done = true;
+        self.validation.reverse_void = reverse_void;
+        self.validation.name_voids = voids;
         Ok(true)
     }
 
@@ -92,7 +117,7 @@ impl Evaluator {
         if self.config.limits.void_counting != VoidCounting::PerLookup {
             return Ok(());
         }
-        let voids = self.reverse_void + self.name_voids;
+        let voids = self.validation.reverse_void + self.validation.name_voids;
         match self.frames.last_mut() {
             Some(frame) if !frame.p_counted => {
                 frame.p_counted = true;
@@ -105,10 +130,10 @@ impl Evaluator {
     /// `%{p}`: the target domain itself, else a subdomain of it, else any validated
     /// name; `None` (read as `unknown`) when there is none.
     pub(super) fn pick_validated(&self, domain: Str) -> Option<Str> {
-        if !self.validated_done {
+        if !self.validation.done {
             return None;
         }
-        let names = &self.validated;
+        let names = &self.validation.names;
         let domain = domain.get(&self.text);
         let name = |n: &Str| n.get(&self.text);
         names
