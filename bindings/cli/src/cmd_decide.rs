@@ -95,10 +95,8 @@ fn decide(args: &DecideArgs) -> Result<Verdict, String> {
         trace: false,
         ..Config::default()
     };
-    Ok(drive(&mut policy.decide_with(request, config), |batch| {
-        dns.resolve_batch(batch)
-    })
-    .clone())
+    let mut decision = policy.decide_with(request, config);
+    Ok(drive(&mut decision, |batch| dns.resolve_batch(batch)).clone())
 }
 
 /// Reads a policy file: TOML when the name ends in `.toml`, JSON otherwise.

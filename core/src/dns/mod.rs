@@ -9,6 +9,7 @@ use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 mod engine;
+pub(crate) mod name;
 pub mod wire;
 
 pub use self::engine::{Engine, drive};

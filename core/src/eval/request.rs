@@ -168,3 +168,65 @@ impl Default for Config {
         }
     }
 }
+
+/// The local part and domain of the sender checked (RFC 7208 §4.3, §2.3), and whether
+/// the MAIL FROM string is already exactly `local@domain` (the usual case: no copy).
+pub(super) fn sender_parts<'a>(
+    mail_from: &'a str,
+    identity: Identity,
+    helo: &'a str,
+) -> (&'a str, &'a str, bool) {
+    // Byte scans: `@`, `.`, `<` and `>` are ASCII, so their indices are character
+    // boundaries; Unicode trimming runs only when an end is not plain ASCII text.
+    let unusual = |b: &u8| b.is_ascii_whitespace() || !b.is_ascii();
+    let bytes = mail_from.as_bytes();
+    let from = if bytes.first().is_some_and(unusual) || bytes.last().is_some_and(unusual) {
+        mail_from.trim()
+    } else {
+        mail_from
+    };
+    let from = from
+        .strip_prefix('<')
+        .and_then(|f| f.strip_suffix('>'))
+        .unwrap_or(from);
+    let at = from.bytes().rposition(|b| b == b'@');
+    match (identity, at.map(|at| (&from[..at], &from[at + 1..]))) {
+        (Identity::MailFrom, Some((local, domain))) => {
+            let trimmed = strip_dot(domain);
+            if local.is_empty() {
+                return ("postmaster", trimmed, false);
+            }
+            let as_is = trimmed.len() == domain.len() && from.len() == mail_from.len();
+            (local, trimmed, as_is)
+        }
+        // A MAIL FROM without `@` names only a domain (RFC 7208 §4.3).
+        (Identity::MailFrom, None) if !from.is_empty() => ("postmaster", strip_dot(from), false),
+        _ => ("postmaster", helo, false),
+    }
+}
+
+/// `name` without its final dot, the empty label of the root. Only one: a second
+/// would be an empty label not at the end, which makes a domain malformed (RFC 7208
+/// §4.3), so it stays for [`is_valid_domain`](crate::dns::name::is_valid_domain) to
+/// refuse.
+pub(super) fn strip_dot(name: &str) -> &str {
+    name.strip_suffix('.').unwrap_or(name)
+}
+
+/// Writes `local@domain` into `out`; returns the index of the `@`.
+pub(super) fn write_sender(out: &mut String, local: &str, domain: &str) -> usize {
+    out.clear();
+    out.reserve(local.len() + 1 + domain.len());
+    out.push_str(local);
+    out.push('@');
+    out.push_str(domain);
+    local.len()
+}
+
+/// The client address checked: IPv4-mapped IPv6 addresses are IPv4 (RFC 7208 §5).
+pub(super) fn client_ip(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}

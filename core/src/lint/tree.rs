@@ -14,8 +14,9 @@ use ipnet::IpNet;
 use super::findings::{lint_record, syntax_finding};
 use super::flatten::{self, Flattening};
 use super::{Finding, Severity, codes};
+use crate::dns::name::is_queryable_name;
 use crate::dns::{Answer, AnswerError, Lookup, LookupId, QueryType, Rdata};
-use crate::eval::{Limits, VoidCounting, is_queryable_name};
+use crate::eval::{Limits, VoidCounting};
 use crate::macros::MacroString;
 use crate::record::{
     Mechanism, Modifier, ParseError, Qualifier, Record, Selection, Span, Term, select_record,
