@@ -71,7 +71,7 @@ trap cleanup EXIT
 step "libspfgate into $work/prefix, spfgate-policyd with examples/c/Makefile"
 scripts/install-c.sh "$work/prefix" >/dev/null
 export PKG_CONFIG_PATH=$work/prefix/lib/pkgconfig
-make -s -C examples/c spfgate-policyd
+make -B -s -C examples/c spfgate-policyd
 daemon=$root/examples/c/spfgate-policyd
 
 step "nsd on 127.0.0.1:$nsd_port, DNS front on 127.0.0.1:$front_port"
@@ -91,7 +91,7 @@ start_daemon() { # LISTEN LOG [wrapper...]
         --timeout 2 --receiver mx.gateway.test 2>"$log" &
     pids+=($!)
     daemon_pid=$!
-    for _ in $(seq 300); do grep -q "listening on" "$log" && return 0; sleep 0.1; done
+    for _ in $(seq 300); do grep -qs "listening on" "$log" && return 0; sleep 0.1; done
     fail "spfgate-policyd did not start: $(cat "$log")"
 }
 step "spfgate-policyd on 127.0.0.1:$policy_port"
