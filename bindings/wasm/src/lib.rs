@@ -2,13 +2,16 @@
 //!
 //! Thin on purpose: every function converts JS-side text into core types, calls
 //! the core, and converts the core's serialization back (object keys turned
-//! from snake_case into camelCase). The package's JS wrapper (`pkg/index.js`)
+//! from snake_case into camelCase). The package's JS wrapper (`pkg/api.js`)
 //! checks argument types, turns the error descriptions thrown here into
 //! `Error` subclasses, and runs the async resolver loop; nothing here does I/O.
 //!
-//! Values cross the boundary as JSON text: one string per call instead of one
-//! boundary crossing per field. Errors are thrown as a JSON object
-//! `{"name", "code", "message", ...}` in a JS string; `pkg/index.js` turns it
+//! An evaluation's hot path crosses the boundary with numbers and strings only:
+//! request fields, the lookups of a batch read by index, records pushed one by
+//! one into the engine's scratch answer or lent from a [`RawAnswer`] converted
+//! once. Options, policy requests, outcomes, verdicts and reports cross as JSON
+//! text, once per call. Errors are thrown as a JSON object
+//! `{"name", "code", "message", ...}` in a JS string; `pkg/api.js` turns it
 //! into the named error class.
 #![forbid(unsafe_code)]
 
@@ -26,7 +29,7 @@ use wasm_bindgen::prelude::*;
 // ---------------------------------------------------------------------------
 // Errors
 
-/// An error description thrown to JS: `pkg/index.js` builds the class `name`.
+/// An error description thrown to JS: `pkg/api.js` builds the class `name`.
 fn error(name: &str, code: &str, message: impl Display, extra: Value) -> JsValue {
     let mut obj = Map::new();
     obj.insert("name".into(), name.into());
@@ -199,7 +202,7 @@ pub fn parse_whitelist(text: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// Requests and options (JSON text from `JSON.stringify` in the wrapper)
+// Requests (by field) and options (JSON text from `JSON.stringify` in the wrapper)
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
