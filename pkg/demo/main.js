@@ -19,7 +19,7 @@ const DNS_TERM_LIMIT = 10;
 const $ = (id) => document.getElementById(id);
 
 const state = {
-  senders: [], // { address, problem: null | { key, params } }
+  senders: [], // the listed addresses, each checked when it was added
   restrict: false,
   whitelist: '',
   report: { entries: [], errors: [], warnings: [] },
@@ -52,7 +52,7 @@ function senderProblem(address, others) {
   }
   if (!domain.includes('.')) return { key: 'sender.no_dot', params: { domain } };
   const normalized = normalize(address);
-  if (others.some((s) => normalize(s.address) === normalized)) {
+  if (others.some((other) => normalize(other) === normalized)) {
     return { key: 'sender.duplicate', params: { address } };
   }
   // The same document the gateway would load: its checks apply too.
@@ -70,7 +70,7 @@ function normalize(address) {
 }
 
 function validSenders() {
-  return state.senders.filter((s) => !s.problem).map((s) => s.address);
+  return state.senders;
 }
 
 function senderDomains() {
@@ -91,14 +91,13 @@ function addSender(event) {
   if (problem) {
     error.textContent = t(problem.key, problem.params);
     error.dataset.key = problem.key;
+    error.dataset.params = JSON.stringify(problem.params ?? {});
     input.setAttribute('aria-invalid', 'true');
     input.focus();
     return;
   }
-  error.textContent = '';
-  delete error.dataset.key;
-  input.removeAttribute('aria-invalid');
-  state.senders.push({ address, problem: null });
+  clearSenderError();
+  state.senders.push(address);
   input.value = '';
   $('senders-status').textContent = t('senders.added', { address });
   renderSenders();
@@ -107,7 +106,7 @@ function addSender(event) {
 
 function removeSender(index) {
   const [removed] = state.senders.splice(index, 1);
-  $('senders-status').textContent = t('senders.removed', { address: removed.address });
+  $('senders-status').textContent = t('senders.removed', { address: removed });
   renderSenders();
   settingsChanged();
   const buttons = document.querySelectorAll('#sender-list button');
@@ -116,16 +115,23 @@ function removeSender(index) {
 
 function renderSenders() {
   const list = $('sender-list');
-  list.replaceChildren(...state.senders.map((s, i) => el('li', { class: s.problem ? 'invalid' : '', dataset: { address: s.address } },
-    el('span', { class: 'address' }, s.address),
+  list.replaceChildren(...state.senders.map((address, i) => el('li', { dataset: { address } },
+    el('span', { class: 'address' }, address),
     el('button', {
-      type: 'button', class: 'secondary', 'aria-label': t('senders.removeLabel', { address: s.address }),
+      type: 'button', class: 'secondary', 'aria-label': t('senders.removeLabel', { address }),
       onclick: () => removeSender(i),
-    }, t('senders.remove')),
-    s.problem ? el('p', { class: 'sender-error' }, t(s.problem.key, s.problem.params)) : null)));
+    }, t('senders.remove')))));
   $('senders-none').hidden = state.senders.length > 0;
   const error = $('new-sender-error');
-  if (error.dataset.key) error.textContent = t(error.dataset.key, error.dataset.params ? JSON.parse(error.dataset.params) : {});
+  if (error.dataset.key) error.textContent = t(error.dataset.key, JSON.parse(error.dataset.params));
+}
+
+function clearSenderError() {
+  const error = $('new-sender-error');
+  error.textContent = '';
+  delete error.dataset.key;
+  delete error.dataset.params;
+  $('new-sender').removeAttribute('aria-invalid');
 }
 
 // ---------------------------------------------------------------------------
@@ -297,40 +303,46 @@ function resolver() {
   return resolverCache.resolve;
 }
 
-/** The domain's TXT strings and SPF records, read through the evaluator's own trace. */
+/**
+ * What the sender domain publishes, read from a check of a client no record
+ * authorizes: the check fetches the record, walks every term (includes too)
+ * and counts the DNS lookups a receiver counts. Its trace holds the TXT answer
+ * for the domain, from which the SPF records are taken.
+ */
 async function fetchSpf(domain) {
-  const resolve = resolver();
-  // Checking a client no record authorizes fetches the record, walks every
-  // term (includes too) and counts the DNS lookups a receiver counts.
   const outcome = await checkHost(
     { ip: PROBE_IP, mailFrom: `postmaster@${domain}`, helo: domain },
-    resolve,
+    resolver(),
     { trace: true },
   );
-  const records = await spfRecords(resolve, domain);
-  return { outcome, ...records };
+  return { outcome, ...txtOfDomain(outcome.trace ?? [], domain) };
 }
 
-/** The SPF records at `domain`, from a TXT lookup through the same resolver. */
-async function spfRecords(resolve, domain) {
-  const answer = await resolve(domain, 'TXT');
-  const txt = txtStrings(answer);
-  if (txt.error) return { error: txt.error };
-  if (txt.nxdomain) return { nxdomain: true, records: [] };
-  const records = txt.records.filter((r) => /^v=spf1(?: |$)/i.test(r));
-  return { records };
+/** The SPF records in the trace's answer to the TXT query for `domain`. */
+function txtOfDomain(trace, domain) {
+  const name = (n) => String(n).toLowerCase().replace(/\.$/, '');
+  const query = trace.find((e) => e.event === 'query' && name(e.name) === domain && /txt/i.test(String(e.qtype)));
+  const answer = query && trace.find((e) => e.event === 'answer' && e.id === query.id);
+  if (!answer) return { error: 'no answer' };
+  const text = String(answer.answer);
+  if (text === 'NXDOMAIN') return { nxdomain: true, records: [] };
+  if (text === 'NODATA') return { records: [] };
+  if (text.startsWith('TEMPFAIL')) return { error: text.replace(/^TEMPFAIL \((.*)\)$/, '$1') };
+  const strings = [...text.matchAll(/TXT "((?:[^"\\]|\\.)*)"/g)].map((m) => unescapeAscii(m[1]));
+  return { records: strings.filter((r) => /^v=spf1(?: |$)/i.test(r)) };
 }
 
-function txtStrings(answer) {
-  if (answer === undefined || answer === null) return { error: 'no answer' };
-  if (answer.error) return { error: answer.error };
-  if (answer.nxdomain) return { nxdomain: true };
-  if (answer instanceof Uint8Array) return decodeTxtAnswer(answer);
-  return { records: (answer.records ?? []).map((r) => (Array.isArray(r) ? r.join('') : String(r))) };
-}
-
-function decodeTxtAnswer() {
-  return { error: 'raw DNS answer' };
+/** Undoes Rust's `escape_ascii` (`\"`, `\\`, `\n`, `\xNN`, ...), then reads UTF-8. */
+function unescapeAscii(text) {
+  const bytes = [];
+  const simple = { n: 10, r: 13, t: 9, '0': 0, '\\': 92, '"': 34, "'": 39 };
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    if (c !== '\\') { bytes.push(c.charCodeAt(0)); continue; }
+    const next = text[i + 1];
+    if (next === 'x') { bytes.push(parseInt(text.slice(i + 2, i + 4), 16)); i += 3; } else { bytes.push(simple[next] ?? next.charCodeAt(0)); i += 1; }
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
 }
 
 function renderSpf() {
@@ -554,10 +566,21 @@ function ruleText(rule, verdict) {
   return text === key ? rule.text ?? rule.description ?? JSON.stringify(rule) : text;
 }
 
+/** The evaluation's steps, one per line: queries, answers, records and terms. */
 function traceText(spf) {
   const trace = spf?.trace;
   if (!trace || trace.length === 0) return '';
-  return trace.map((step) => (typeof step === 'string' ? step : JSON.stringify(step))).join('\n');
+  const line = (e) => {
+    const indent = '  '.repeat(e.depth ?? 0);
+    switch (e.event) {
+      case 'query': return `? ${e.name} ${e.qtype}${e.prefetch ? ' (prefetch)' : ''}  #${e.id}`;
+      case 'answer': return `= #${e.id} ${e.answer}`;
+      case 'record': return `${indent}${e.domain}: ${e.text}`;
+      case 'term': return `${indent}  ${e.term} → ${e.matched ? '✔' : '✘'}`;
+      default: return typeof e === 'string' ? e : JSON.stringify(e);
+    }
+  };
+  return trace.map(line).join('\n');
 }
 
 function renderVerdict({ sender, verdict, failure }) {
@@ -597,7 +620,6 @@ function applyLanguage(lang) {
     node.setAttribute(attr, t(key));
   }
   $('lang').value = language();
-  for (const s of state.senders) if (s.problem) s.problem = senderProblem(s.address, []);
   renderAll();
 }
 
@@ -631,12 +653,7 @@ function start() {
   state.doh = params.get('doh') || DEFAULT_DOH;
   $('doh').value = state.doh;
   $('add-sender').addEventListener('submit', addSender);
-  $('new-sender').addEventListener('input', () => {
-    const error = $('new-sender-error');
-    error.textContent = '';
-    delete error.dataset.key;
-    $('new-sender').removeAttribute('aria-invalid');
-  });
+  $('new-sender').addEventListener('input', clearSenderError);
   $('restrict').addEventListener('change', () => {
     state.restrict = $('restrict').checked;
     renderWhitelist();

@@ -5,5 +5,5 @@
 #   pkg/demo/serve.sh [PORT] [DOH_PORT]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-[[ -f pkg/dist/web/spfgate_wasm_bg.wasm ]] || pkg/build.sh
+[[ -f pkg/dist/spfgate_wasm_bg.wasm ]] || pkg/build.sh
 exec node tests/browser/serve.mjs --port "${1:-8080}" --doh-port "${2:-8053}"

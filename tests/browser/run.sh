@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 
-PLAYWRIGHT_CORE_VERSION=1.57.0
+PLAYWRIGHT_CORE_VERSION=1.65.2
 tools="$root/target/browser-test"
 
 step() { printf '\n==> %s\n' "$*"; }
@@ -34,7 +34,10 @@ if [[ "$installed" != "$PLAYWRIGHT_CORE_VERSION" ]]; then
   npm install --prefix "$tools" --no-audit --no-fund --save-exact "playwright-core@$PLAYWRIGHT_CORE_VERSION"
 fi
 
-if [[ ! -f pkg/dist/web/spfgate_wasm_bg.wasm ]]; then
+# Build the package unless its output is newer than every source it comes from
+# (the test command builds it just before, through its own line).
+wasm=pkg/dist/spfgate_wasm_bg.wasm
+if [[ ! -f $wasm ]] || [[ -n $(find core/src bindings/wasm Cargo.lock -newer "$wasm" -print -quit 2>/dev/null) ]]; then
   step "building the package (pkg/build.sh)"
   pkg/build.sh
 fi
