@@ -1,0 +1,371 @@
+// The JS API of spfgate over the WebAssembly module (bindings/wasm).
+//
+// This file checks argument types, turns the error descriptions the module
+// throws into Error subclasses, and runs the async resolver loop; every piece
+// of SPF and policy logic is in the Rust core. Values cross into the module as
+// JSON text and come back as the core's serialization with camelCase keys.
+
+import * as wasm from "./dist/spfgate_wasm.js";
+
+/** Base class of every error spfgate throws. */
+export class SpfError extends Error {
+  constructor(message, code, details) {
+    super(message);
+    this.name = "SpfError";
+    this.code = code;
+    if (details) {
+      for (const key of Object.keys(details)) {
+        if (!(key in this)) this[key] = details[key];
+      }
+    }
+  }
+}
+
+/** A record that does not parse; `offset` and `length` point into the text (UTF-16 units). */
+export class SpfParseError extends SpfError {
+  constructor(message, code, details) {
+    super(message, code, details);
+    this.name = "SpfParseError";
+  }
+}
+
+/** An argument of the wrong type or shape: a non-string, a bad IP, an unknown option. */
+export class SpfInputError extends SpfError {
+  constructor(message, code, details) {
+    super(message, code, details);
+    this.name = "SpfInputError";
+  }
+}
+
+/** Misuse of `answer()`: an unknown id, a second answer, an answer of the wrong shape. */
+export class SpfAnswerError extends SpfError {
+  constructor(message, code, details) {
+    super(message, code, details);
+    this.name = "SpfAnswerError";
+  }
+}
+
+/** A policy document that cannot be loaded; `line`, `column` and `field` say where. */
+export class SpfPolicyError extends SpfError {
+  constructor(message, code, details) {
+    super(message, code, details);
+    this.name = "SpfPolicyError";
+  }
+}
+
+const classes = { SpfError, SpfParseError, SpfInputError, SpfAnswerError, SpfPolicyError };
+
+function converted(thrown) {
+  if (thrown instanceof SpfError) return thrown;
+  if (typeof thrown === "string") {
+    let d;
+    try {
+      d = JSON.parse(thrown);
+    } catch {
+      return new SpfError(thrown, "internal");
+    }
+    const { name, code, message, ...details } = d;
+    return new (classes[name] ?? SpfError)(message, code, details);
+  }
+  return new SpfError(`internal error: ${describeError(thrown)}`, "internal");
+}
+
+/** Calls into the module, rethrowing its errors as typed ones. */
+function call(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    throw converted(e);
+  }
+}
+
+function describe(value) {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof Uint8Array) return "a Uint8Array";
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+function describeError(e) {
+  try {
+    return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  } catch {
+    return describe(e);
+  }
+}
+
+function text(value, what) {
+  if (typeof value !== "string") {
+    throw new SpfInputError(`${what} must be a string, got ${describe(value)}`, "invalid-argument");
+  }
+  return value;
+}
+
+function plainObject(value, what) {
+  if (value === null || typeof value !== "object" || Array.isArray(value) || isBytes(value)) {
+    throw new SpfInputError(`${what} must be an object, got ${describe(value)}`, `invalid-${what}`);
+  }
+  return value;
+}
+
+/** JSON text of a request or options object, for the module to check field by field. */
+function json(value, what, optional) {
+  if (optional && value === undefined) return "{}";
+  plainObject(value, what);
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    throw new SpfInputError(`${what} cannot be read: ${describeError(e)}`, `invalid-${what}`);
+  }
+}
+
+function resolver(resolve) {
+  if (typeof resolve !== "function") {
+    throw new SpfInputError(`resolve must be a function, got ${describe(resolve)}`, "invalid-argument");
+  }
+  return resolve;
+}
+
+function isBytes(value) {
+  return value instanceof Uint8Array || Object.prototype.toString.call(value) === "[object Uint8Array]";
+}
+
+/** Gives `answer` to lookup `id` of a raw engine (evaluator or decision). */
+function deliver(raw, id, answer) {
+  if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) {
+    throw new SpfAnswerError(`lookup id must be an id from poll(), got ${describe(id)} ${String(id)}`, "unknown-id");
+  }
+  if (isBytes(answer)) return call(() => raw.answerWire(id, answer));
+  const shape =
+    "an answer must be a Uint8Array, { records: [...] }, { nxdomain: true }, " +
+    '{ error: "timeout" } or { error: "servfail" }';
+  if (answer === null || typeof answer !== "object" || Array.isArray(answer)) {
+    throw new SpfAnswerError(`${shape}; got ${describe(answer)}`, "invalid-answer");
+  }
+  let keys;
+  try {
+    keys = Object.keys(answer);
+  } catch (e) {
+    throw new SpfAnswerError(`${shape}; the object cannot be read: ${describeError(e)}`, "invalid-answer");
+  }
+  if (keys.length === 1 && keys[0] === "records") {
+    if (!Array.isArray(answer.records)) {
+      throw new SpfAnswerError(`records must be an array, got ${describe(answer.records)}`, "invalid-answer");
+    }
+    let records;
+    try {
+      records = JSON.stringify(answer.records);
+    } catch (e) {
+      throw new SpfAnswerError(`records cannot be read: ${describeError(e)}`, "invalid-answer");
+    }
+    return call(() => raw.answerRecords(id, records));
+  }
+  if (keys.length === 1 && keys[0] === "nxdomain" && answer.nxdomain === true) {
+    return call(() => raw.answerNxdomain(id));
+  }
+  if (keys.length === 1 && keys[0] === "error" && (answer.error === "timeout" || answer.error === "servfail")) {
+    return call(() => raw.answerTempfail(id, answer.error));
+  }
+  throw new SpfAnswerError(`${shape}; got an object with keys ${JSON.stringify(keys)}`, "invalid-answer");
+}
+
+/**
+ * Parses one SPF record's text.
+ * @returns the record's terms; throws SpfParseError when the text does not parse.
+ */
+export function parseRecord(record) {
+  text(record, "record");
+  return JSON.parse(call(() => wasm.parseRecord(record))).terms;
+}
+
+/** The lint findings for one record's text. */
+export function lintRecord(record) {
+  text(record, "record");
+  return JSON.parse(call(() => wasm.lintRecord(record)));
+}
+
+/** The whitelist report of a settings field's text: `{ entries, errors, warnings, ... }`. */
+export function parseWhitelist(whitelist) {
+  text(whitelist, "whitelist");
+  return JSON.parse(call(() => wasm.parseWhitelist(whitelist)));
+}
+
+// Module-private access to an engine's raw handle and done state (set in its static block).
+let rawOf;
+let restarted;
+
+/** Shared by Evaluator and the policy decision: poll/answer over a raw engine. */
+class Engine {
+  #raw;
+  #done;
+
+  constructor(raw) {
+    this.#raw = raw;
+  }
+
+  static {
+    rawOf = (engine) => engine.#live();
+    restarted = (engine) => {
+      engine.#done = undefined;
+    };
+  }
+
+  #live() {
+    if (!this.#raw) throw new SpfInputError("this evaluator was freed", "freed");
+    return this.#raw;
+  }
+
+  /** The next step: `{ lookups }`, `{ pending: true }` or `{ done }`; after `done`, always the same. */
+  poll() {
+    if (this.#done) return this.#done;
+    const raw = this.#live();
+    const step = JSON.parse(call(() => raw.poll()));
+    if (step.done) this.#done = step;
+    return step;
+  }
+
+  /** Answers lookup `id` of the current batch. */
+  answer(id, answer) {
+    deliver(this.#live(), id, answer);
+  }
+
+  /** Releases the WebAssembly memory now instead of at garbage collection. */
+  free() {
+    if (this.#raw) this.#raw.free();
+    this.#raw = undefined;
+  }
+}
+
+/** A sans-IO check_host() evaluation: poll for lookups, answer them, poll again. */
+export class Evaluator extends Engine {
+  constructor(request, options) {
+    const requestJson = json(request, "request");
+    const optionsJson = json(options, "options", true);
+    super(call(() => new wasm.RawEvaluator(requestJson, optionsJson)));
+  }
+
+  /** Starts the next evaluation on this evaluator, keeping its buffers. */
+  restart(request) {
+    const requestJson = json(request, "request");
+    const raw = rawOf(this);
+    call(() => raw.restart(requestJson));
+    restarted(this);
+  }
+}
+
+/** Runs an engine to the end with an async resolver, a batch's lookups concurrently. */
+async function drive(engine, resolve) {
+  for (;;) {
+    const step = engine.poll();
+    if (step.done) return step.done;
+    if (!step.lookups) throw new SpfError("the engine is waiting for answers it was given", "internal");
+    await Promise.all(step.lookups.map((lookup) => ask(engine, resolve, lookup)));
+  }
+}
+
+async function ask(engine, resolve, { id, name, type }) {
+  let answer;
+  try {
+    answer = await resolve(name, type);
+  } catch (e) {
+    call(() => rawOf(engine).answerTempfail(id, `resolver failed: ${describeError(e)}`));
+    return;
+  }
+  try {
+    engine.answer(id, answer);
+  } catch (e) {
+    // A resolver's unusable answer is the resolver's failure: temperror, as DNS garbage is.
+    if (!(e instanceof SpfAnswerError) || (e.code !== "invalid-answer" && e.code !== "truncated")) throw e;
+    call(() => rawOf(engine).answerTempfail(id, `unusable answer: ${e.message}`));
+  }
+}
+
+/** check_host() with an async resolver: resolves to the outcome. */
+export async function checkHost(request, resolve, options) {
+  resolver(resolve);
+  const evaluator = new Evaluator(request, options);
+  try {
+    return await drive(evaluator, resolve);
+  } finally {
+    evaluator.free();
+  }
+}
+
+/**
+ * A resolver asking a DNS-over-HTTPS server (RFC 8484, POST of application/dns-message).
+ * The response bytes go to the evaluator, which decodes them.
+ */
+export function dohResolver(url, options = {}) {
+  const endpoint = typeof url === "string" ? url : url !== null && typeof url === "object" ? url.href : undefined;
+  if (typeof endpoint !== "string") {
+    throw new SpfInputError(`url must be a string or URL, got ${describe(url)}`, "invalid-argument");
+  }
+  plainObject(options, "options");
+  const doFetch = options.fetch ?? globalThis.fetch;
+  if (typeof doFetch !== "function") {
+    throw new SpfInputError("no fetch function: pass { fetch }", "invalid-argument");
+  }
+  return async (name, type) => {
+    let query;
+    try {
+      query = call(() => wasm.encodeQuery(text(name, "name"), text(type, "type")));
+    } catch (e) {
+      // A name DNS cannot carry names nothing (RFC 7208 §4.3), as the core's wire layer says.
+      if (e instanceof SpfInputError && e.code === "invalid-name") return { nxdomain: true };
+      throw e;
+    }
+    const response = await doFetch(endpoint, {
+      method: "POST",
+      headers: { "content-type": "application/dns-message", accept: "application/dns-message" },
+      body: query.buffer.slice(query.byteOffset, query.byteOffset + query.byteLength),
+    });
+    if (!response.ok) {
+      throw new SpfError(`DNS-over-HTTPS server answered HTTP ${response.status}`, "doh-http-status");
+    }
+    const type_ = (response.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+    if (type_ !== "application/dns-message") {
+      throw new SpfError(`DNS-over-HTTPS server sent ${type_ || "no content type"}`, "doh-content-type");
+    }
+    return new Uint8Array(await response.arrayBuffer());
+  };
+}
+
+const policyToken = Symbol("Policy");
+
+/** A compiled policy document: the gateway's accounts and their security settings. */
+export class Policy {
+  #raw;
+
+  constructor(token, raw) {
+    if (token !== policyToken) {
+      throw new SpfInputError("use Policy.fromJson(text) or Policy.fromToml(text)", "invalid-argument");
+    }
+    this.#raw = raw;
+  }
+
+  /** Loads a JSON policy document; throws SpfPolicyError. */
+  static fromJson(document) {
+    text(document, "document");
+    return new Policy(policyToken, call(() => wasm.RawPolicy.fromJson(document)));
+  }
+
+  /** Loads a TOML policy document; throws SpfPolicyError. */
+  static fromToml(document) {
+    text(document, "document");
+    return new Policy(policyToken, call(() => wasm.RawPolicy.fromToml(document)));
+  }
+
+  /** Decides one SMTP transaction: resolves to the verdict. */
+  async decide(request, resolve, options) {
+    resolver(resolve);
+    const requestJson = json(request, "request");
+    const optionsJson = json(options, "options", true);
+    const raw = this.#raw;
+    const decision = new Engine(call(() => raw.decide(requestJson, optionsJson)));
+    try {
+      return await drive(decision, resolve);
+    } finally {
+      decision.free();
+    }
+  }
+}
