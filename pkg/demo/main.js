@@ -391,7 +391,8 @@ function renderDomain(domain, entry) {
     card.append(el('p', { class: 'status error', dataset: { finding: 'multiple-records' } }, t('spf.multiple', { n: records.length })));
   }
   for (const record of records) card.append(renderRecord(record));
-  card.append(renderLookups(outcome));
+  // A record that does not parse ends every check at once: nothing to count.
+  if (records.length === 1 && !/syntax/i.test(String(outcome.problem ?? ''))) card.append(renderLookups(outcome));
   return card;
 }
 
@@ -558,7 +559,9 @@ function ruleText(rule, verdict) {
     const result = rule.result ?? spf.result;
     const params = { result: t(`spfresult.${result}`), directive: rule.directive ?? spf.mechanism, domain: rule.domain ?? spf.domain };
     let text = t(params.directive ? 'rule.spf.directive' : 'rule.spf', params);
-    if (rule.problem ?? spf.problem) text += ` ${problemText(rule.problem ?? spf.problem)}`;
+    // The core's words for what went wrong (in English): the detail a fix needs.
+    const problem = rule.problem ?? spf.problem;
+    if (problem && (result === 'permerror' || result === 'temperror')) text += ` ${problemText(problem)}`;
     return text;
   }
   const key = `rule.${kind}`;

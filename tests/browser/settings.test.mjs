@@ -20,7 +20,7 @@ const { chromium } = createRequire(path.join(tools, 'node_modules', '/'))('playw
 const shots = process.env.SPFGATE_SCREENSHOTS ?? path.join(tools, 'screenshots');
 
 let servers;
-let browser;
+let context;
 let profile;
 let page;
 const problems = [];
@@ -29,17 +29,18 @@ before(async () => {
   const zonedata = JSON.parse(await readFile(path.join(here, 'zone.json'), 'utf8'));
   servers = await startServers({ root: path.join(here, '../../pkg'), zonedata });
   profile = await mkdtemp(path.join(tmpdir(), 'spfgate-chromium-'));
-  browser = await chromium.launch({
+  // A fresh profile per run (playwright passes it as --user-data-dir).
+  context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--user-data-dir=${profile}`,
     ],
+    viewport: { width: 1280, height: 900 },
+    locale: 'de-DE',
   });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'de-DE' });
-  page = await context.newPage();
+  page = context.pages()[0] ?? await context.newPage();
   page.on('console', (msg) => {
     if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
   });
@@ -59,7 +60,7 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
+  await context?.close();
   await servers?.close();
   if (profile) await rm(profile, { recursive: true, force: true });
 });
@@ -104,8 +105,10 @@ async function testServer(ip) {
   await q('#test-ip').press('Enter');
   await page.waitForFunction((want) => {
     const h = document.querySelector('#test-results h3');
-    return h && h.textContent.includes(want) && document.querySelector('#test-results article');
-  }, ip);
+    return document.querySelector('#test-error').textContent !== ''
+      || (h && h.textContent.includes(want) && document.querySelector('#test-results article'));
+  }, ip, { timeout: 10000 });
+  assert.equal(await q('#test-error').textContent(), '', `testing ${ip}`);
   return decisions();
 }
 
@@ -149,7 +152,7 @@ const BROKEN = [
   '192.0.2.300',
   'fe80::1%eth0',
   '192.0.2.17',
-  '198.51.100.10 - 198.51.100.20',
+  '185.12.64.10 - 185.12.64.20',
   '01.2.3.4',
 ].join('\n');
 
@@ -178,7 +181,7 @@ test('whitelist errors and warnings appear at their lines as the user types', as
   assert.match(at(3, 'error', 'bad_octet').text, /Zeile 3, Spalte 1.*192\.0\.2\.300.*„300“ ist keine Zahl von 0 bis 255/);
   assert.match(at(4, 'error', 'zone_id_not_allowed').text, /%eth0/);
   assert.match(at(5, 'warning', 'contained_in').text, /192\.0\.2\.0\/24 \(Zeile 1/);
-  assert.match(at(6, 'info', 'range').text, /198\.51\.100\.10\/31, 198\.51\.100\.12\/30, 198\.51\.100\.16\/30, 198\.51\.100\.20\/32/);
+  assert.match(at(6, 'info', 'range').text, /185\.12\.64\.10\/31, 185\.12\.64\.12\/30, 185\.12\.64\.16\/30, 185\.12\.64\.20\/32/);
 
   // At the line itself: the gutter marker and the message after the entry.
   assert.match(await gutter(3), /has-error/);
@@ -188,9 +191,13 @@ test('whitelist errors and warnings appear at their lines as the user types', as
   assert.doesNotMatch(await gutter(6), /has-error|has-warning/);
   assert.match(await note(3), /300/);
   assert.match(await note(7), /führende Null/);
-  assert.match(await q('#whitelist-summary').textContent(), /5 Einträge · 3 Fehler · 3 Warnungen/);
+  assert.match(await q('#whitelist-summary').textContent(), /4 Einträge · 3 Fehler · 4 Warnungen/);
   assert.equal(await q('#meaning').getAttribute('data-mode'), 'errors');
   await page.screenshot({ path: path.join(shots, 'desktop-whitelist-errors.png'), fullPage: true });
+  // The README's picture: the IP field with its findings, at a width that stays legible.
+  await page.setViewportSize({ width: 960, height: 900 });
+  await q('section[aria-labelledby="security-heading"]').screenshot({ path: path.join(shots, 'readme.png') });
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   // The list leads to the entry: activating an item selects it in the field.
   await q('#wl-diagnostics li[data-line="4"] button').focus();
@@ -261,7 +268,8 @@ test('with the field empty the SPF records decide and are shown with their findi
   assert.match(await none.textContent(), /Kein SPF-Eintrag/);
 
   const broken = q('.spf-domain[data-domain="versand.example"]');
-  assert.equal(await broken.locator('.record mark[data-code="syntax-error"]').first().textContent(), '/33');
+  const bad = await broken.locator('.record mark[data-code="syntax-error"]').first().textContent();
+  assert.ok(bad.length > 0 && 'ip4:192.0.2.0/33'.endsWith(bad), `the parse error marks ${bad}`);
   assert.equal(await broken.locator('li[data-code="syntax-error"]').count(), 1);
 
   // The page asked the DoH endpoint, as RFC 8484 messages.
@@ -289,6 +297,15 @@ test('a server the record authorizes passes, one it does not fails', async () =>
   assert.equal(fail['info@firma.example'].badge, 'Abweisen');
   assert.match(fail['info@firma.example'].smtp, /^550 5\.7\.23/);
   assert.match(fail['info@firma.example'].rule, /fail/);
+  // The trace opens by keyboard and shows every term the check walked.
+  const trace = q('#test-results article[data-sender="info@firma.example"] details.trace');
+  await trace.locator('summary').focus();
+  await page.keyboard.press('Enter');
+  assert.equal(await trace.getAttribute('open'), '');
+  const steps = await trace.locator('pre').textContent();
+  for (const term of ['ip4:192.0.2.0/24 → ✘', 'include:_spf.firma.example → ✘', 'mx → ✘', 'ptr → ✘', '-all → ✔']) {
+    assert.ok(steps.includes(term), `trace shows ${term}:\n${steps}`);
+  }
   await page.screenshot({ path: path.join(shots, 'desktop-de.png'), fullPage: true });
   noProblems();
 });
@@ -322,7 +339,11 @@ test('the language switches to English and back', async () => {
 test('360 px wide: nothing sticks out', async () => {
   await page.setViewportSize({ width: 360, height: 780 });
   await q('#whitelist').focus();
-  await page.keyboard.type('192.168.1.0/24\n203.0.113.7 - 203.0.113.9\n300.1.1.1');
+  await page.keyboard.type('192.168.1.0/24\n185.12.64.7 - 185.12.64.9\n300.1.1.1');
+  assert.equal((await diagnostics()).filter((d) => d.severity === 'error').length, 1);
+  await page.screenshot({ path: path.join(shots, 'mobile-360-whitelist.png'), fullPage: true });
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Backspace');
   await testServer('203.0.113.99');
   const overflow = await page.evaluate(() => {
     const width = document.documentElement.clientWidth;
