@@ -109,7 +109,7 @@ const de = {
   'spf.probe': 'Gezählt entlang der vollständigen Prüfung eines nicht erlaubten Servers, mit allen include-Einträgen.',
   'spf.probeResult': 'Prüfung eines nicht erlaubten Servers: {result}',
   'spf.parseError': 'Syntaxfehler: {message}',
-  'spf.noFindings': 'Keine Auffälligkeiten.',
+  'spf.noFindings': 'Im Eintrag selbst nichts Auffälliges.',
   'spf.findings': 'Befunde',
 
   'lint.syntax-error': 'der Eintrag ist syntaktisch falsch',
@@ -273,7 +273,7 @@ const en = {
   'spf.probe': 'Counted along the full check of a server the record does not authorize, includes and all.',
   'spf.probeResult': 'Check of an unauthorized server: {result}',
   'spf.parseError': 'Syntax error: {message}',
-  'spf.noFindings': 'Nothing to remark.',
+  'spf.noFindings': 'Nothing to remark in the record itself.',
   'spf.findings': 'Findings',
 
   'test.heading': 'Test a server',

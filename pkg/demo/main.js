@@ -12,8 +12,12 @@ import { byteIndexer, el, marked } from './text.js';
 const DEFAULT_DOH = 'https://cloudflare-dns.com/dns-query';
 const AUTHSERV_ID = 'mx.gateway.example';
 const LANG_KEY = 'spfgate-demo-lang';
-/** A client no SPF record authorizes (RFC 6666 discard prefix): checking it walks the whole record. */
-const PROBE_IP = '100::1';
+/**
+ * A client no SPF record authorizes but with `+all` or `ip4:0.0.0.0/0` (the
+ * limited broadcast address): checking it walks the whole record as a
+ * receiver does for an unlisted IPv4 client, and counts its DNS lookups.
+ */
+const PROBE_IP = '255.255.255.255';
 const DNS_TERM_LIMIT = 10;
 
 const $ = (id) => document.getElementById(id);
@@ -443,7 +447,7 @@ function renderLookups(outcome) {
   const box = el('div', { class: 'lookup-box' },
     el('p', { class: `lookups${over ? ' over' : ''}`, dataset: { lookups: n } },
       el('span', {}, label),
-      el('meter', { min: 0, max: DNS_TERM_LIMIT, low: 8, high: 10, optimum: 0, value: Math.min(n, DNS_TERM_LIMIT), 'aria-label': label }),
+      el('meter', { min: 0, max: DNS_TERM_LIMIT, low: 8, high: over ? 9.5 : 10, optimum: 0, value: Math.min(n, DNS_TERM_LIMIT), 'aria-label': label }),
       over ? el('span', {}, t('spf.lookupsOver')) : null),
     el('p', { class: 'probe' }, t('spf.probe')));
   if (outcome.result === 'permerror' || outcome.result === 'temperror') {

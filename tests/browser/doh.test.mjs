@@ -83,3 +83,26 @@ test('the static server serves pkg/ with the right types and no way out', async 
   assert.ok([403, 404].includes(out.status));
   assert.equal((await fetch(new URL('/demo/nothing.js', servers.pageUrl))).status, 404);
 });
+
+test('the package reads the endpoint\'s messages: each zone case gives its SPF result', async () => {
+  const { checkHost, dohResolver } = await import('../../pkg/node.js');
+  const resolve = dohResolver(servers.dohUrl);
+  const check = (ip, domain) => checkHost({ ip, mailFrom: `postmaster@${domain}`, helo: domain }, resolve);
+  const cases = [
+    ['192.0.2.10', 'firma.example', 'pass', 'ip4:192.0.2.0/24'],
+    ['198.51.100.9', 'firma.example', 'pass', 'include:_spf.firma.example'],
+    ['2001:db8:f::1', 'firma.example', 'pass', 'include:_spf.firma.example'],
+    ['203.0.113.25', 'firma.example', 'pass', 'mx'],
+    ['203.0.113.99', 'firma.example', 'fail', '-all'],
+    ['192.0.2.10', 'ohne-spf.example', 'none'],
+    ['192.0.2.10', 'versand.example', 'permerror'],
+    ['192.0.2.10', 'langsam.example', 'temperror'],
+    ['192.0.2.10', 'nirgends.example', 'none'],
+    ['203.0.113.1', 'offen.example', 'pass', 'all'],
+  ];
+  for (const [ip, domain, result, mechanism] of cases) {
+    const outcome = await check(ip, domain);
+    assert.equal(outcome.result, result, `${ip} for ${domain}: ${JSON.stringify(outcome.problem)}`);
+    if (mechanism) assert.equal(outcome.mechanism, mechanism, `${ip} for ${domain}`);
+  }
+});

@@ -130,7 +130,7 @@ test('sender addresses are validated, added and removed by keyboard', async () =
   await page.keyboard.press('Enter');
   assert.match(await q('#new-sender-error').textContent(), /keinen Punkt/);
   await q('#new-sender').fill('');
-  for (const address of ['info@firma.example', 'post@ohne-spf.example', 'rechnung@versand.example', 'weg@firma.example']) {
+  for (const address of ['info@firma.example', 'post@ohne-spf.example', 'rechnung@versand.example', 'team@offen.example', 'info@viele.example', 'weg@firma.example']) {
     await q('#new-sender').pressSequentially(address);
     await page.keyboard.press('Enter');
   }
@@ -142,7 +142,7 @@ test('sender addresses are validated, added and removed by keyboard', async () =
   await q('#sender-list li[data-address="weg@firma.example"] button').focus();
   await page.keyboard.press('Enter');
   const listed = await page.$$eval('#sender-list li', (items) => items.map((li) => li.dataset.address));
-  assert.deepEqual(listed, ['info@firma.example', 'post@ohne-spf.example', 'rechnung@versand.example']);
+  assert.deepEqual(listed, ['info@firma.example', 'post@ohne-spf.example', 'rechnung@versand.example', 'team@offen.example', 'info@viele.example']);
   noProblems();
 });
 
@@ -251,7 +251,7 @@ test('with the field empty the SPF records decide and are shown with their findi
   assert.equal(await q('#spf-block').isVisible(), true);
   await page.waitForFunction(() => {
     const cards = document.querySelectorAll('#spf-domains .spf-domain');
-    return cards.length === 3 && [...cards].every((c) => c.dataset.status !== 'loading');
+    return cards.length === 5 && [...cards].every((c) => c.dataset.status !== 'loading');
   });
 
   const firma = q('.spf-domain[data-domain="firma.example"]');
@@ -272,6 +272,17 @@ test('with the field empty the SPF records decide and are shown with their findi
   assert.ok(bad.length > 0 && 'ip4:192.0.2.0/33'.endsWith(bad), `the parse error marks ${bad}`);
   assert.equal(await broken.locator('li[data-code="syntax-error"]').count(), 1);
 
+  const open = q('.spf-domain[data-domain="offen.example"]');
+  assert.equal(await open.locator('.record mark[data-code="plus-all"]').textContent(), '+all');
+  assert.equal(await open.locator('li[data-code="plus-all"]').getAttribute('data-severity'), 'error');
+
+  // Each record alone is fine; with its includes it needs 12 lookups.
+  const many = q('.spf-domain[data-domain="viele.example"]');
+  assert.equal(await many.locator('.lookups.over').count(), 1);
+  assert.ok(Number(await many.locator('.lookups').getAttribute('data-lookups')) > 10);
+  assert.match(await many.textContent(), /Zu viele DNS-Abfragen/);
+  assert.equal(await many.locator('[data-result="permerror"]').count(), 1);
+
   // The page asked the DoH endpoint, as RFC 8484 messages.
   assert.ok(servers.log.some((e) => e.name === 'firma.example' && e.type === 16));
   noProblems();
@@ -288,6 +299,9 @@ test('a server the record authorizes passes, one it does not fails', async () =>
   assert.match(pass['post@ohne-spf.example'].smtp, /^550 5\.7\.1/);
   assert.equal(pass['rechnung@versand.example'].action, 'reject');
   assert.match(pass['rechnung@versand.example'].smtp, /^550 5\.7\.24/);
+  assert.equal(pass['team@offen.example'].action, 'accept', '+all lets anyone send');
+  assert.equal(pass['info@viele.example'].action, 'reject');
+  assert.match(pass['info@viele.example'].smtp, /^550 5\.7\.24/);
 
   const viaMx = await testServer('203.0.113.25');
   assert.equal(viaMx['info@firma.example'].action, 'accept');
