@@ -522,7 +522,7 @@ async function runTest(event) {
   run.results = await Promise.all(senders.map(async (sender) => {
     try {
       const verdict = await policy.decide(
-        { ip, mailFrom: sender, helo: helo || ip, receiver: AUTHSERV_ID },
+        { ip, mailFrom: sender, helo, receiver: AUTHSERV_ID },
         resolve,
         { trace: true },
       );

@@ -96,6 +96,7 @@ async function decisions() {
     smtp: a.querySelector('.smtp')?.textContent,
     rule: a.querySelector('.rule')?.textContent,
     trace: a.querySelector('.trace pre')?.textContent ?? '',
+    headers: a.querySelector('.headers pre')?.textContent ?? '',
   }])));
 }
 
@@ -289,7 +290,11 @@ test('with the field empty the SPF records decide and are shown with their findi
 });
 
 test('a server the record authorizes passes, one it does not fails', async () => {
+  await q('#test-helo').fill('mail.firma.example');
   const pass = await testServer('192.0.2.10');
+  await q('#test-helo').fill('');
+  assert.match(pass['info@firma.example'].headers, /^Received-SPF: pass .*helo=mail\.firma\.example/m);
+  assert.match(pass['info@firma.example'].headers, /^Authentication-Results: mx\.gateway\.example; spf=pass/m);
   assert.equal(pass['info@firma.example'].action, 'accept');
   assert.match(pass['info@firma.example'].smtp, /^250/);
   assert.match(pass['info@firma.example'].rule, /pass/);
