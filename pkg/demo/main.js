@@ -13,9 +13,9 @@ const DEFAULT_DOH = 'https://cloudflare-dns.com/dns-query';
 const AUTHSERV_ID = 'mx.gateway.example';
 const LANG_KEY = 'spfgate-demo-lang';
 /**
- * A client no SPF record authorizes but with `+all` or `ip4:0.0.0.0/0` (the
- * limited broadcast address): checking it walks the whole record as a
- * receiver does for an unlisted IPv4 client, and counts its DNS lookups.
+ * The limited broadcast address: only `+all` or a /0 network authorizes it,
+ * so checking it walks the whole record as a receiver does for an unlisted
+ * IPv4 client, and counts the DNS lookups on the way.
  */
 const PROBE_IP = '255.255.255.255';
 const DNS_TERM_LIMIT = 10;
@@ -29,7 +29,6 @@ const state = {
   report: { entries: [], errors: [], warnings: [] },
   doh: DEFAULT_DOH,
   spf: new Map(), // domain → { status, ... }
-  spfGeneration: 0,
   test: null, // { ip, helo, results | error }
 };
 
@@ -358,7 +357,7 @@ function renderSpf() {
   for (const domain of [...state.spf.keys()]) if (!domains.includes(domain)) state.spf.delete(domain);
   for (const domain of domains) {
     if (state.spf.has(domain)) continue;
-    const entry = { status: 'loading', generation: state.spfGeneration };
+    const entry = { status: 'loading' };
     state.spf.set(domain, entry);
     fetchSpf(domain).then(
       (result) => Object.assign(entry, { status: 'done', result }),

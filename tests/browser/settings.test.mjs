@@ -131,7 +131,7 @@ test('sender addresses are validated, added and removed by keyboard', async () =
   await page.keyboard.press('Enter');
   assert.match(await q('#new-sender-error').textContent(), /keinen Punkt/);
   await q('#new-sender').fill('');
-  for (const address of ['info@firma.example', 'post@ohne-spf.example', 'rechnung@versand.example', 'team@offen.example', 'info@viele.example', 'weg@firma.example']) {
+  for (const address of ['info@firma.example', 'post@ohne-spf.example', 'rechnung@versand.example', 'team@offen.example', 'info@viele.example', 'info@langsam.example', 'weg@firma.example']) {
     await q('#new-sender').pressSequentially(address);
     await page.keyboard.press('Enter');
   }
@@ -143,7 +143,7 @@ test('sender addresses are validated, added and removed by keyboard', async () =
   await q('#sender-list li[data-address="weg@firma.example"] button').focus();
   await page.keyboard.press('Enter');
   const listed = await page.$$eval('#sender-list li', (items) => items.map((li) => li.dataset.address));
-  assert.deepEqual(listed, ['info@firma.example', 'post@ohne-spf.example', 'rechnung@versand.example', 'team@offen.example', 'info@viele.example']);
+  assert.deepEqual(listed, ['info@firma.example', 'post@ohne-spf.example', 'rechnung@versand.example', 'team@offen.example', 'info@viele.example', 'info@langsam.example']);
   noProblems();
 });
 
@@ -252,7 +252,7 @@ test('with the field empty the SPF records decide and are shown with their findi
   assert.equal(await q('#spf-block').isVisible(), true);
   await page.waitForFunction(() => {
     const cards = document.querySelectorAll('#spf-domains .spf-domain');
-    return cards.length === 5 && [...cards].every((c) => c.dataset.status !== 'loading');
+    return cards.length === 6 && [...cards].every((c) => c.dataset.status !== 'loading');
   });
 
   const firma = q('.spf-domain[data-domain="firma.example"]');
@@ -284,6 +284,10 @@ test('with the field empty the SPF records decide and are shown with their findi
   assert.match(await many.textContent(), /Zu viele DNS-Abfragen/);
   assert.equal(await many.locator('[data-result="permerror"]').count(), 1);
 
+  const slow = q('.spf-domain[data-domain="langsam.example"]');
+  assert.equal(await slow.locator('[data-finding="dns-failure"]').count(), 1);
+  assert.match(await slow.textContent(), /DNS-Abfrage fehlgeschlagen/);
+
   // The page asked the DoH endpoint, as RFC 8484 messages.
   assert.ok(servers.log.some((e) => e.name === 'firma.example' && e.type === 16));
   noProblems();
@@ -307,6 +311,9 @@ test('a server the record authorizes passes, one it does not fails', async () =>
   assert.equal(pass['team@offen.example'].action, 'accept', '+all lets anyone send');
   assert.equal(pass['info@viele.example'].action, 'reject');
   assert.match(pass['info@viele.example'].smtp, /^550 5\.7\.24/);
+  assert.equal(pass['info@langsam.example'].action, 'defer', 'a DNS failure defers');
+  assert.equal(pass['info@langsam.example'].badge, 'Zurückstellen');
+  assert.match(pass['info@langsam.example'].smtp, /^451 4\.7\.24/);
 
   const viaMx = await testServer('203.0.113.25');
   assert.equal(viaMx['info@firma.example'].action, 'accept');
