@@ -362,24 +362,28 @@ test('the language switches to English and back', async () => {
   noProblems();
 });
 
-test('360 px wide: nothing sticks out', async () => {
-  await page.setViewportSize({ width: 360, height: 780 });
-  await q('#whitelist').focus();
-  await page.keyboard.type('192.168.1.0/24\n185.12.64.7 - 185.12.64.9\n300.1.1.1');
-  assert.equal((await diagnostics()).filter((d) => d.severity === 'error').length, 1);
-  await page.screenshot({ path: path.join(shots, 'mobile-360-whitelist.png'), fullPage: true });
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Backspace');
-  await testServer('203.0.113.99');
-  const overflow = await page.evaluate(() => {
+/** Elements reaching past the viewport's right edge (the field's backdrop scrolls inside it). */
+async function overflow() {
+  return page.evaluate(() => {
     const width = document.documentElement.clientWidth;
     const wide = [...document.querySelectorAll('body *')]
       .filter((e) => !e.closest('.backdrop') && e.getBoundingClientRect().right > width + 0.5)
       .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}.${e.className}`);
     return { scroll: document.documentElement.scrollWidth, width, wide };
   });
-  assert.equal(overflow.scroll, 360);
-  assert.deepEqual(overflow.wide, []);
+}
+
+test('360 px wide: nothing sticks out', async () => {
+  await page.setViewportSize({ width: 360, height: 780 });
+  await q('#whitelist').focus();
+  await page.keyboard.type('192.168.1.0/24\n185.12.64.7 - 185.12.64.9\n300.1.1.1');
+  assert.equal((await diagnostics()).filter((d) => d.severity === 'error').length, 1);
+  assert.deepEqual(await overflow(), { scroll: 360, width: 360, wide: [] });
+  await page.screenshot({ path: path.join(shots, 'mobile-360-whitelist.png'), fullPage: true });
+  await page.keyboard.press('Control+A');
+  await page.keyboard.press('Backspace');
+  await testServer('203.0.113.99');
+  assert.deepEqual(await overflow(), { scroll: 360, width: 360, wide: [] });
   await page.screenshot({ path: path.join(shots, 'mobile-360.png'), fullPage: true });
   noProblems();
 });
