@@ -127,7 +127,8 @@ function resolver(resolve) {
 }
 
 function isBytes(value) {
-  return value instanceof Uint8Array || Object.prototype.toString.call(value) === "[object Uint8Array]";
+  // ArrayBuffer.isView runs no proxy traps and sees typed arrays of other realms too.
+  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === "[object Uint8Array]";
 }
 
 /** Gives `answer` to lookup `id` of a raw engine (evaluator or decision). */
@@ -217,8 +218,8 @@ class Engine {
 
   /** The next step: `{ lookups }`, `{ pending: true }` or `{ done }`; after `done`, always the same. */
   poll() {
-    if (this.#done) return this.#done;
     const raw = this.#live();
+    if (this.#done) return this.#done;
     const step = JSON.parse(call(() => raw.poll()));
     if (step.done) this.#done = step;
     return step;

@@ -43,6 +43,11 @@ export interface Options {
   /** Record a trace of every step (default true; false for policy decisions). */
   trace?: boolean;
   limits?: Limits;
+  /**
+   * How void lookups are counted against `limits.voidLookups`: once per term whose own
+   * lookup is void (`"per-term"`, the default), or every void answer (`"per-lookup"`).
+   */
+  voidCounting?: "per-term" | "per-lookup";
 }
 
 /** One DNS question to answer. */

@@ -47,6 +47,8 @@ trap 'tests/dns-server/stop-nsd.sh "$nsd_port" >/dev/null 2>&1 || true' EXIT
 step "cargo test (workspace)"
 SPFGATE_NSD_PORT=$nsd_port cargo test --workspace
 
+step "npm package: build, pack, Node tests, tsc"; tests/node/run.sh
+
 step "fuzz targets: clippy (nightly), build and a smoke run of each"
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 rustup component list --installed --toolchain nightly 2>/dev/null | grep -q '^clippy' \

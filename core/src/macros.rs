@@ -429,23 +429,29 @@ pub(crate) fn expand_into(
 /// Removes whole labels from the left of the name that starts at `start` in `out`
 /// until at most 253 octets remain.
 fn truncate_domain(out: &mut String, start: usize) {
-    let name = &out.as_bytes()[start..];
+    let cut = domain_truncation(&out.as_bytes()[start..]);
+    out.drain(start..start + cut);
+}
+
+/// How many octets to drop from the left of a domain name so that at most 253
+/// remain, by whole labels (RFC 7208 §7.3); 0 when it is short enough. The one rule
+/// for every domain-spec, expanded from macros or literal (§4.8).
+pub(crate) fn domain_truncation(name: &[u8]) -> usize {
     // A trailing dot does not count towards the 253.
     let limit = if name.ends_with(b".") { 254 } else { 253 };
     if name.len() <= limit {
-        return;
+        return 0;
     }
     let excess = name.len() - limit;
     // Bytes, not `str` slicing: `excess` may fall inside a character of a non-ASCII
     // local part; the cut itself is always just after a dot, a character boundary.
-    let cut = match name[excess..].iter().position(|&b| b == b'.') {
+    match name[excess..].iter().position(|&b| b == b'.') {
         // The label starting at `excess` may be partial; drop through its dot,
         // unless `excess` itself sits right after a dot (a clean label start).
         Some(_) if name[excess - 1] == b'.' => excess,
         Some(pos) => excess + pos + 1,
         None => name.len(),
-    };
-    out.drain(start..start + cut);
+    }
 }
 
 fn expand_macro(m: &Macro<'_>, vars: &MacroVars<'_>, out: &mut String) {

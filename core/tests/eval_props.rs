@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use proptest::prelude::*;
 use spfgate::dns::{Answer, Lookup, QueryType, Rdata};
 use spfgate::eval::{
-    Config, Evaluator, Identity, Limits, Outcome, Problem, Request, SpfResult, Step,
+    Config, Evaluator, Identity, Limits, Outcome, Problem, Request, SpfResult, Step, VoidCounting,
 };
 
 const NAMES: [&str; 5] = ["a.test", "b.test", "c.test", "d.test", "e.test"];
@@ -185,17 +185,21 @@ proptest! {
         order in prop::collection::vec(any::<usize>(), 1..8),
         dns_terms in 1u32..12,
         void_lookups in 0u32..4,
+        per_lookup in any::<bool>(),
         max_queries in 8u32..200,
     ) {
         let ip: IpAddr = if v6 { "2001:db8::1".parse().unwrap() } else { "192.0.2.1".parse().unwrap() };
-        let limits = Limits { dns_terms, void_lookups, max_queries, ..Limits::default() };
+        let void_counting = if per_lookup { VoidCounting::PerLookup } else { VoidCounting::PerTerm };
+        let limits = Limits { dns_terms, void_lookups, void_counting, max_queries, ..Limits::default() };
         let config = Config { limits, prefetch, default_explanation: Some("DEFAULT".into()), trace: false };
         let req = request(ip);
         let first = drive(&req, &config, &zone, &[0]);
         let second = drive(&req, &config, &zone, &order);
 
         // Limits: a count can pass its limit only by the one step that ends the evaluation.
-        prop_assert!(first.queries <= max_queries);
+        // Prefetches not needed by a term have their own bound, half the cap.
+        let bound = if prefetch { max_queries + max_queries / 2 } else { max_queries };
+        prop_assert!(first.queries <= bound);
         prop_assert!(first.dns_terms <= dns_terms + 1);
         if first.dns_terms > dns_terms {
             prop_assert_eq!(first.result, SpfResult::PermError);
@@ -219,6 +223,35 @@ proptest! {
         prop_assert_eq!(first.dns_terms, second.dns_terms);
         prop_assert_eq!(first.void_lookups, second.void_lookups);
         prop_assert_eq!(first.round_trips, second.round_trips);
+    }
+
+    /// Prefetch only saves round trips: for any zone, limits and answer order, the
+    /// outcome with prefetch is the outcome without.
+    #[test]
+    fn prefetch_never_changes_a_result(
+        zone in zone(),
+        v6 in any::<bool>(),
+        order in prop::collection::vec(any::<usize>(), 1..8),
+        dns_terms in 1u32..12,
+        void_lookups in 0u32..4,
+        per_lookup in any::<bool>(),
+        max_queries in 1u32..60,
+    ) {
+        let ip: IpAddr = if v6 { "2001:db8::1".parse().unwrap() } else { "192.0.2.1".parse().unwrap() };
+        let void_counting = if per_lookup { VoidCounting::PerLookup } else { VoidCounting::PerTerm };
+        let limits = Limits { dns_terms, void_lookups, void_counting, max_queries, ..Limits::default() };
+        let config = |prefetch| Config { limits, prefetch, default_explanation: Some("DEFAULT".into()), trace: false };
+        let req = request(ip);
+        let with = drive(&req, &config(true), &zone, &order);
+        let without = drive(&req, &config(false), &zone, &order);
+        prop_assert_eq!(with.result, without.result);
+        prop_assert_eq!(&with.mechanism, &without.mechanism);
+        prop_assert_eq!(&with.domain, &without.domain);
+        prop_assert_eq!(&with.problem, &without.problem);
+        prop_assert_eq!(&with.explanation, &without.explanation);
+        prop_assert_eq!(with.dns_terms, without.dns_terms);
+        prop_assert_eq!(with.void_lookups, without.void_lookups);
+        prop_assert!(with.round_trips <= without.round_trips);
     }
 
     #[test]
@@ -410,31 +443,92 @@ fn one_final_dot_is_dropped_and_two_make_the_domain_malformed() {
     }
 }
 
-/// Every void answer a term consumes counts against the limit of two (RFC 7208 §4.6.4),
-/// as pyspf counts them: every host of an `mx` term, the names looked up to
-/// validate the client for `ptr` and for each term's `%{p}`. Names DNS cannot carry
-/// are not asked, so they are no void lookups.
+/// `record` at a.test: `three.test` has three MX hosts of which only m1.test has an
+/// address (192.0.2.1); the client's reverse names are p1, p2 and p3.test, of which
+/// only p1.test has an address (192.0.2.1). Returns the result and void count.
+fn void_case(config: Config, record: &str, ip: &str) -> (SpfResult, u32) {
+    let ptr = Answer::Records(
+        ["p1.test", "p2.test", "p3.test"]
+            .iter()
+            .map(|name| Rdata::Ptr((*name).into()))
+            .collect(),
+    );
+    let request = request(ip.parse().unwrap());
+    let outcome = Evaluator::new(request, config).run_with(|l| match (l.name.as_str(), l.qtype) {
+        ("a.test", QueryType::Txt) => txt(record),
+        ("three.test", QueryType::Mx) => mx(&["m1.test", "m2.test", "m3.test"]),
+        (name, QueryType::Ptr) if name.ends_with(".arpa") => ptr.clone(),
+        ("m1.test", QueryType::A) | ("p1.test", QueryType::A) => client_address(),
+        _ => Answer::NxDomain,
+    });
+    (outcome.result, outcome.void_lookups)
+}
+
+/// Counting per term (the default), a term counts once when its own lookup is void;
+/// an `mx` term's hosts count once for the term when none has an address, and the
+/// names validating the client never count (RFC 7208 §4.6.4).
 #[test]
-fn every_void_answer_of_a_term_counts() {
-    let evaluate = |record: &str, ip: &str| {
-        let ptr = Answer::Records(
-            ["p1.test", "p2.test", "p3.test"]
-                .iter()
-                .map(|name| Rdata::Ptr((*name).into()))
-                .collect(),
-        );
-        let request = request(ip.parse().unwrap());
-        let outcome = Evaluator::new(request, Config::default()).run_with(|l| {
-            match (l.name.as_str(), l.qtype) {
-                ("a.test", QueryType::Txt) => txt(record),
-                ("three.test", QueryType::Mx) => mx(&["m1.test", "m2.test", "m3.test"]),
-                (name, QueryType::Ptr) if name.ends_with(".arpa") => ptr.clone(),
-                ("m1.test", QueryType::A) | ("p1.test", QueryType::A) => client_address(),
-                _ => Answer::NxDomain,
-            }
-        });
-        (outcome.result, outcome.void_lookups)
-    };
+fn only_a_terms_own_void_lookup_counts_per_term() {
+    let evaluate = |record: &str, ip: &str| void_case(Config::default(), record, ip);
+    assert_eq!(
+        evaluate("v=spf1 mx:three.test -all", "192.0.2.9"),
+        (SpfResult::Fail, 0)
+    );
+    assert_eq!(
+        evaluate("v=spf1 a:v.test mx:three.test -all", "192.0.2.9"),
+        (SpfResult::Fail, 1)
+    );
+    assert_eq!(
+        evaluate("v=spf1 a:v.test mx:three.test -all", "192.0.2.1"),
+        (SpfResult::Pass, 1)
+    );
+    assert_eq!(
+        evaluate("v=spf1 ptr:p1.test -all", "192.0.2.1"),
+        (SpfResult::Pass, 0)
+    );
+    assert_eq!(
+        evaluate("v=spf1 ptr:other.test ptr:p1.test -all", "192.0.2.1"),
+        (SpfResult::Pass, 0)
+    );
+    // `%{p}` is p1.test; p1.test.x.test is the term's own void lookup.
+    assert_eq!(
+        evaluate("v=spf1 exists:%{p}.x.test -all", "192.0.2.1"),
+        (SpfResult::Fail, 1)
+    );
+    // Three terms whose own lookups are void.
+    assert_eq!(
+        evaluate(
+            "v=spf1 a:v.test exists:w.test mx:x.test mx:three.test",
+            "192.0.2.1"
+        ),
+        (SpfResult::PermError, 3)
+    );
+    assert_eq!(
+        evaluate(
+            "v=spf1 a:.x.test a:.y.test exists:.z.test -all",
+            "192.0.2.9"
+        ),
+        (SpfResult::Fail, 0)
+    );
+}
+
+fn per_lookup() -> Config {
+    Config {
+        limits: Limits {
+            void_counting: VoidCounting::PerLookup,
+            ..Limits::default()
+        },
+        ..Config::default()
+    }
+}
+
+/// Counting per lookup, every void answer a term consumes counts against the limit of
+/// two (RFC 7208 §4.6.4), as pyspf counts them: every host of an `mx` term, the names
+/// looked up to validate the client for `ptr` and for each term's `%{p}`. Names DNS
+/// cannot carry are not asked, so they are no void lookups.
+#[test]
+fn every_void_answer_of_a_term_counts_per_lookup() {
+    let evaluate = |record: &str, ip: &str| void_case(per_lookup(), record, ip);
     // Three MX hosts: the first has an address, two are void.
     assert_eq!(
         evaluate("v=spf1 mx:three.test -all", "192.0.2.9"),
@@ -485,7 +579,7 @@ fn every_void_answer_of_a_term_counts() {
 fn mx_hosts_answered_in_different_round_trips_count_once() {
     let request = request("192.0.2.1".parse().unwrap());
     let outcome =
-        Evaluator::new(request, Config::default()).run_with(|l| match (l.name.as_str(), l.qtype) {
+        Evaluator::new(request, per_lookup()).run_with(|l| match (l.name.as_str(), l.qtype) {
             ("a.test", QueryType::Txt) => txt("v=spf1 ptr:x.test mx:order.test -all"),
             (name, QueryType::Ptr) if name.ends_with(".arpa") => {
                 Answer::Records(vec![Rdata::Ptr("m2.test".into())])

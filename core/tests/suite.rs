@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use spfgate::dns::wire;
-use spfgate::eval::{Config, Evaluator, Outcome, Request, Step, TraceEvent};
+use spfgate::eval::{Config, Evaluator, Limits, Outcome, Request, Step, TraceEvent, VoidCounting};
 use spfgate::zone::Zone;
 
 fn suite_path(file: &str) -> PathBuf {
@@ -224,6 +224,13 @@ fn main() {
         prefetch: false,
         ..suite_config()
     };
+    let per_lookup = Config {
+        limits: Limits {
+            void_counting: VoidCounting::PerLookup,
+            ..Limits::default()
+        },
+        ..suite_config()
+    };
     use Lifetime::{Fresh, Restarted};
     use Transport::{Typed, Wire};
     let rfc7208 = |label, config, transport, lifetime| Run {
@@ -244,6 +251,12 @@ fn main() {
         ),
         rfc7208("rfc7208 without prefetch", no_prefetch, Typed, Fresh),
         rfc7208(
+            "rfc7208 counting void lookups per lookup",
+            per_lookup.clone(),
+            Typed,
+            Fresh,
+        ),
+        rfc7208(
             "rfc7208 with one evaluator restarted for every test",
             suite_config(),
             Typed,
@@ -254,6 +267,14 @@ fn main() {
             file: "rfc4408-tests.yml",
             excluded: RFC4408_SUPERSEDED,
             config: suite_config(),
+            transport: Typed,
+            lifetime: Fresh,
+        },
+        Run {
+            label: "rfc4408 counting void lookups per lookup",
+            file: "rfc4408-tests.yml",
+            excluded: RFC4408_SUPERSEDED,
+            config: per_lookup,
             transport: Typed,
             lifetime: Fresh,
         },

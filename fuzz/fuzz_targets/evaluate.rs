@@ -6,9 +6,11 @@
 //! evaluator is polled in between. Invariants:
 //! - it finishes within a bounded number of polls, and after `Done` stays done;
 //! - every lookup is a valid DNS name, handed out once, and `queries` counts them;
-//! - `queries <= max_queries`; DNS-term and void-lookup counts exceed their limits only
-//!   by the one increment that ends the evaluation with the matching permerror;
-//! - the outcome is the same whatever the answer order and whether tracing is on.
+//! - `queries <= max_queries`, plus at most half as many prefetches; DNS-term and
+//!   void-lookup counts exceed their limits only by the one increment that ends the
+//!   evaluation with the matching permerror;
+//! - the outcome is the same whatever the answer order, whether tracing is on and
+//!   whether prefetch is.
 #![no_main]
 
 use std::collections::HashSet;
@@ -19,6 +21,7 @@ use libfuzzer_sys::fuzz_target;
 use spfgate::dns::{Answer, Lookup, LookupId, wire};
 use spfgate::eval::{
     AnswerError, Config, Evaluator, Identity, Limits, Outcome, Problem, Request, SpfResult, Step,
+    VoidCounting,
 };
 use spfgate::macros::MAX_EXPLANATION;
 use spfgate_fuzz::{
@@ -98,7 +101,7 @@ fn answer(ev: &mut Evaluator, zone: &Zone, lookup: &Lookup, wire: bool) {
 
 /// Drives an evaluation: the schedule picks which outstanding lookup is answered next
 /// and when to poll; once it runs out, the rest is answered newest first.
-fn drive(mut ev: Evaluator, zone: &Zone, schedule: &[u8], max_queries: u32, wire: bool) -> Outcome {
+fn drive(mut ev: Evaluator, zone: &Zone, schedule: &[u8], queries: u32, wire: bool) -> Outcome {
     let mut schedule = Schedule::new(schedule);
     let mut outstanding: Vec<Lookup> = Vec::new();
     let mut handed_out = HashSet::new();
@@ -114,7 +117,7 @@ fn drive(mut ev: Evaluator, zone: &Zone, schedule: &[u8], max_queries: u32, wire
         }
         // Each poll hands out a new lookup, finishes, or follows an answer.
         polls += 1;
-        assert!(polls <= 2 * max_queries + 2, "no end after {polls} polls");
+        assert!(polls <= 2 * queries + 2, "no end after {polls} polls");
         schedule.polled();
         match ev.poll() {
             Step::Done(outcome) => break outcome.clone(),
@@ -152,8 +155,19 @@ fn drive(mut ev: Evaluator, zone: &Zone, schedule: &[u8], max_queries: u32, wire
     outcome
 }
 
-fn check_outcome(o: &Outcome, limits: &Limits, default_explanation: Option<&str>) {
-    assert!(o.queries <= limits.max_queries, "{} queries", o.queries);
+/// The most queries an evaluation may hand out: the cap on those it needs, and
+/// prefetches a term did not need, which have their own bound of half the cap.
+fn query_bound(config: &Config) -> u32 {
+    let cap = config.limits.max_queries;
+    match config.prefetch {
+        true => cap + cap / 2,
+        false => cap,
+    }
+}
+
+fn check_outcome(o: &Outcome, config: &Config, default_explanation: Option<&str>) {
+    let limits = &config.limits;
+    assert!(o.queries <= query_bound(config), "{} queries", o.queries);
     if o.dns_terms > limits.dns_terms {
         assert_eq!(o.dns_terms, limits.dns_terms + 1);
         assert_eq!(o.problem, Some(Problem::TooManyDnsTerms(limits.dns_terms)));
@@ -221,6 +235,11 @@ fuzz_target!(|input: Input| {
         Some([terms, void, mx, ptr, queries]) => Limits {
             dns_terms: u32::from(terms % 21),
             void_lookups: u32::from(void % 6),
+            void_counting: if void & 0x80 == 0 {
+                VoidCounting::PerTerm
+            } else {
+                VoidCounting::PerLookup
+            },
             mx_names: u32::from(mx % 13),
             ptr_names: u32::from(ptr % 13),
             max_queries: u32::from(queries),
@@ -236,7 +255,24 @@ fuzz_target!(|input: Input| {
     let zone = render.zone(&input.zone, &input.unlisted);
 
     let reference = Evaluator::new(request.clone(), config.clone()).run_with(|l| zone.resolve(l));
-    check_outcome(&reference, &limits, default_explanation.as_deref());
+    check_outcome(&reference, &config, default_explanation.as_deref());
+    // Prefetch only saves round trips: it never changes the outcome.
+    let other_prefetch = Config {
+        prefetch: !config.prefetch,
+        ..config.clone()
+    };
+    let prefetch_flipped =
+        Evaluator::new(request.clone(), other_prefetch.clone()).run_with(|l| zone.resolve(l));
+    check_outcome(
+        &prefetch_flipped,
+        &other_prefetch,
+        default_explanation.as_deref(),
+    );
+    assert_eq!(
+        essentials(&prefetch_flipped),
+        essentials(&reference),
+        "prefetch changed the outcome"
+    );
     // An evaluator restarted after another evaluation (here of the null sender) carries
     // nothing over.
     let null_sender = Request {
@@ -260,9 +296,9 @@ fuzz_target!(|input: Input| {
     // wire runs are compared with each other, typed runs with the reference too.
     let runs =
         [(&input.schedule_a, config), (&input.schedule_b, untraced)].map(|(schedule, config)| {
-            let ev = Evaluator::new(request.clone(), config);
-            let outcome = drive(ev, &zone, schedule, limits.max_queries, input.wire);
-            check_outcome(&outcome, &limits, default_explanation.as_deref());
+            let ev = Evaluator::new(request.clone(), config.clone());
+            let outcome = drive(ev, &zone, schedule, query_bound(&config), input.wire);
+            check_outcome(&outcome, &config, default_explanation.as_deref());
             essentials(&outcome)
         });
     assert_eq!(runs[0], runs[1], "the outcome depends on the answer order");

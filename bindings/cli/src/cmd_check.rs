@@ -8,7 +8,7 @@ use serde_json::json;
 use spfgate::eval::{Config, Evaluator, Identity, Outcome, Request};
 
 use crate::dns_source::{DnsArgs, DnsSource, drive};
-use crate::output::Format;
+use crate::output::{Format, VoidCountingArg, limits};
 
 /// Flags of `spfgate check`.
 #[derive(Debug, Clone, Args)]
@@ -34,6 +34,9 @@ pub struct CheckArgs {
     /// Do not ask ahead for include/redirect records.
     #[arg(long)]
     pub no_prefetch: bool,
+    /// How void lookups count against the limit of two.
+    #[arg(long, value_enum, default_value_t = VoidCountingArg::PerTerm)]
+    pub void_counting: VoidCountingArg,
     #[command(flatten)]
     pub dns: DnsArgs,
     /// Output format.
@@ -73,6 +76,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         },
     };
     let config = Config {
+        limits: limits(args.void_counting),
         prefetch: !args.no_prefetch,
         default_explanation: args.default_explanation.map(Into::into),
         ..Config::default()

@@ -26,10 +26,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use spfgate::dns::{Answer, Lookup, LookupId};
+use spfgate::eval::Config;
 use spfgate::policy::{DecisionRequest, Policy, Rule, Verdict};
 
 use crate::dns_source::{DnsArgs, DnsSource, drive};
-use crate::output::Format;
+use crate::output::{Format, VoidCountingArg, limits};
 
 /// Arguments of `spfgate decide`.
 #[derive(Debug, Clone, clap::Args)]
@@ -54,6 +55,9 @@ pub struct DecideArgs {
     /// Seconds since the Unix epoch for SPF's %{t} (default: now).
     #[arg(long)]
     pub now: Option<u64>,
+    /// How void lookups count against the limit of two.
+    #[arg(long, value_enum, default_value_t = VoidCountingArg::PerTerm)]
+    pub void_counting: VoidCountingArg,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -103,7 +107,12 @@ fn decide(args: &DecideArgs) -> Result<Verdict, String> {
         now,
     };
     let mut dns = DnsSource::from_args(&args.dns)?;
-    Ok(run_decision(&policy, request, |batch| {
+    let config = Config {
+        limits: limits(args.void_counting),
+        trace: false,
+        ..Config::default()
+    };
+    Ok(drive(policy.decide_with(request, config), |batch| {
         dns.resolve_batch(batch)
     }))
 }

@@ -19,7 +19,7 @@ use spfgate::lint::{Analysis, AnalysisOptions, Finding, Report, Severity, lint_r
 use spfgate::zone::Zone;
 
 use crate::dns_source::{DnsArgs, DnsSource, drive};
-use crate::output::Format;
+use crate::output::{Format, VoidCountingArg, limits};
 
 /// Arguments of `spfgate lint`.
 #[derive(Debug, Clone, clap::Args)]
@@ -31,6 +31,9 @@ pub struct LintArgs {
     pub domain: Option<String>,
     #[command(flatten)]
     pub dns: DnsArgs,
+    /// How void lookups count against the limit of two.
+    #[arg(long, value_enum, default_value_t = VoidCountingArg::PerTerm)]
+    pub void_counting: VoidCountingArg,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
@@ -57,9 +60,13 @@ pub fn run_with(
 ) -> Result<ExitCode, String> {
     let (doc, text, worst) = match (&args.domain, &args.record) {
         (Some(domain), record) => {
+            let options = AnalysisOptions {
+                limits: limits(args.void_counting),
+                ..AnalysisOptions::default()
+            };
             let analysis = match record {
-                Some(text) => Analysis::with_record(domain, text, AnalysisOptions::default()),
-                None => Analysis::new(domain, AnalysisOptions::default()),
+                Some(text) => Analysis::with_record(domain, text, options),
+                None => Analysis::new(domain, options),
             };
             let report = drive(analysis, &mut resolve);
             (report_json(&report), report_text(&report), report.worst())
@@ -215,6 +222,7 @@ mod tests {
                 timeout: 2.0,
                 trace: false,
             },
+            void_counting: VoidCountingArg::PerTerm,
             format,
         }
     }

@@ -46,7 +46,7 @@ pub enum AnswerError {
 ///
 /// Ids are unique within one evaluation and small, so a C caller can use them
 /// as DNS message ids or array indexes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub struct LookupId(pub u32);
 
 impl fmt::Display for LookupId {
@@ -56,7 +56,8 @@ impl fmt::Display for LookupId {
 }
 
 /// The record types SPF evaluation needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
 #[non_exhaustive] // SPF may one day ask for more (e.g. HTTPS records for DoH discovery).
 pub enum QueryType {
     /// IPv4 addresses.

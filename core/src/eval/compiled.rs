@@ -48,6 +48,14 @@ impl Str {
         self.len as usize
     }
 
+    /// The same string without its first `n` bytes.
+    pub(super) fn skip(self, n: usize) -> Str {
+        Str {
+            start: self.start + n as u32,
+            len: self.len - n as u32,
+        }
+    }
+
     /// The same string without one final dot.
     pub(super) fn strip_dot(self, arena: &str) -> Str {
         let stripped = self.bytes(arena).last() == Some(&b'.');

@@ -46,7 +46,7 @@ mod outcome;
 mod request;
 
 pub use self::outcome::{Outcome, Problem, SpfResult, TraceEvent};
-pub use self::request::{Config, Identity, Limits, Request};
+pub use self::request::{Config, Identity, Limits, Request, UnknownVoidCounting, VoidCounting};
 
 /// What the caller of an [`Evaluator`] should do next.
 pub type Step<'a> = crate::dns::Step<'a, Outcome>;
@@ -69,6 +69,9 @@ struct Slot {
     sent: bool,
     /// Asked ahead of need.
     prefetch: bool,
+    /// Needed by a term (or the record fetch): counted against the query cap.
+    /// A prefetched slot is needed once a term asks for it.
+    needed: bool,
     /// A prefetched record whose own targets were prefetched in turn.
     scanned: bool,
     answer: Option<Digest>,
@@ -206,13 +209,19 @@ pub struct Evaluator {
     /// kept across restarts.
     validated: Vec<Str>,
     validated_done: bool,
-    /// Void answers met while validating: the PTR lookup's, or the names' address
-    /// lookups'. Each use of the validation (a `ptr` term, a term's `%{p}`) counts them.
-    validation_voids: u32,
+    /// Void answers met while validating: the PTR lookup's (0 or 1), and the names'
+    /// address lookups'. What each use of the validation (a `ptr` term, a term's
+    /// `%{p}`) counts depends on [`Limits::void_counting`].
+    reverse_void: u32,
+    name_voids: u32,
     /// The client's reverse name in the arena, once its PTR lookup is asked for.
     reverse: Option<Str>,
     dns_terms: u32,
     void_lookups: u32,
+    /// Slots needed, against [`Limits::max_queries`].
+    needed: u32,
+    /// Slots opened by prefetch, against their own bound.
+    prefetched: u32,
     queries: u32,
     round_trips: u32,
     trace: Vec<TraceEvent>,
@@ -344,10 +353,13 @@ impl Evaluator {
             scratch: String::new(),
             validated: Vec::new(),
             validated_done: false,
-            validation_voids: 0,
+            reverse_void: 0,
+            name_voids: 0,
             reverse: None,
             dns_terms: 0,
             void_lookups: 0,
+            needed: 0,
+            prefetched: 0,
             queries: 0,
             round_trips: 0,
             trace: Vec::new(),
@@ -390,6 +402,8 @@ impl Evaluator {
         self.reverse = None;
         self.dns_terms = 0;
         self.void_lookups = 0;
+        self.needed = 0;
+        self.prefetched = 0;
         self.queries = 0;
         self.round_trips = 0;
         self.trace.clear();
@@ -701,9 +715,39 @@ impl Evaluator {
     ) -> Result<Got, Problem> {
         let name = name.strip_dot(&self.text);
         match self.find(qtype, name.bytes(&self.text)) {
-            Some(got) => Ok(got),
+            Some(got) => {
+                if !prefetch {
+                    let (Got::Ready(slot) | Got::Waiting(slot)) = got;
+                    self.claim(slot)?;
+                }
+                Ok(got)
+            }
             None => self.ask(qtype, name, prefetch, checked),
         }
+    }
+
+    /// Counts a slot against the query cap the first time something needs it: a
+    /// prefetched lookup counts only from then on, as if it were asked then, so
+    /// prefetch never changes when the cap is reached.
+    fn claim(&mut self, slot: usize) -> Result<(), Problem> {
+        let s = &self.slots[slot];
+        if s.needed {
+            return Ok(());
+        }
+        // Names answered locally are not queries (and never reach the cap).
+        if !matches!(s.answer, Some(Digest::Unqueryable)) {
+            self.check_cap()?;
+        }
+        self.slots[slot].needed = true;
+        self.needed += 1;
+        Ok(())
+    }
+
+    fn check_cap(&self) -> Result<(), Problem> {
+        if self.needed >= self.config.limits.max_queries {
+            return Err(Problem::QueryCap(self.config.limits.max_queries));
+        }
+        Ok(())
     }
 
     /// Opens a slot for a name not asked before (already without its final dot).
@@ -716,13 +760,20 @@ impl Evaluator {
     ) -> Result<Got, Problem> {
         let index = self.slots.len();
         debug_assert!(!checked || is_queryable_name(name.bytes(&self.text)));
-        if !checked && !is_queryable_name(name.bytes(&self.text)) {
+        let queryable = checked || is_queryable_name(name.bytes(&self.text));
+        if prefetch {
+            // Bounded by `prefetch_target`, and by nothing a term needs.
+            self.prefetched += 1;
+        } else {
+            if queryable {
+                self.check_cap()?;
+            }
+            self.needed += 1;
+        }
+        if !queryable {
             self.slots
                 .push(Slot::new(name, qtype, prefetch, Some(Digest::Unqueryable)));
             return Ok(Got::Ready(index));
-        }
-        if self.slots.len() as u32 >= self.config.limits.max_queries {
-            return Err(Problem::QueryCap(self.config.limits.max_queries));
         }
         self.slots.push(Slot::new(name, qtype, prefetch, None));
         if self.config.trace {
@@ -911,7 +962,7 @@ impl Evaluator {
     }
 
     /// Asks early for the records of a record's `include`/`redirect` targets that need
-    /// no DNS data to name, within half the query cap.
+    /// no DNS data to name, within their own bound of half the query cap.
     fn prefetch(&mut self, header: u32, domain: Str) {
         let Header {
             directives,
@@ -930,17 +981,18 @@ impl Evaluator {
         }
     }
 
-    /// Asks early for one target's record, unless it needs `%{p}`; false once half
-    /// the query cap is used.
+    /// Asks early for one target's record, unless it needs `%{p}`; false once
+    /// prefetch has opened half as many slots as the query cap allows. Prefetches
+    /// count against that bound only, never against the cap a term reaches.
     fn prefetch_target(&mut self, spec: Spec, domain: Str) -> bool {
         if spec.uses_p {
             return true;
         }
-        if self.slots.len() as u32 >= self.config.limits.max_queries / 2 {
+        if self.prefetched >= self.config.limits.max_queries / 2 {
             return false;
         }
         let name = self.expand_target(spec, domain, None);
-        // A cap error cannot happen below half the cap.
+        // A prefetch meets no cap.
         let _ = self.need(QueryType::Txt, name, true);
         true
     }
@@ -1077,8 +1129,8 @@ impl Evaluator {
     }
 
     /// Counts void answers (NXDOMAIN, or no records) that a term consumed; over the
-    /// limit is a permerror (RFC 7208 §4.6.4). Every void answer counts, also those of
-    /// an `mx` term's hosts and of the client's validation, as pyspf counts them.
+    /// limit is a permerror (RFC 7208 §4.6.4). Callers pass what
+    /// [`Limits::void_counting`] counts.
     fn count_voids(&mut self, voids: u32) -> Result<(), Problem> {
         let limit = self.config.limits.void_lookups;
         // The evaluation stops at the void lookup that goes over, so no more count.
@@ -1225,7 +1277,13 @@ impl Evaluator {
                     Ok(false) => return TermStep::Blocked,
                     Err(p) => return TermStep::Error(SpfResult::PermError, p),
                 }
-                if let Err(p) = self.count_voids(self.validation_voids) {
+                // The PTR lookup is the term's own; the names validating the client
+                // are chosen by the client's reverse zone and count per lookup only.
+                let voids = match self.config.limits.void_counting {
+                    VoidCounting::PerLookup => self.reverse_void + self.name_voids,
+                    _ => self.reverse_void,
+                };
+                if let Err(p) = self.count_voids(voids) {
                     return TermStep::Error(SpfResult::PermError, p);
                 }
                 let target = target.get(&self.text);
@@ -1292,10 +1350,11 @@ impl Evaluator {
             );
         }
         let qtype = self.address_type();
-        // Ask for every host's addresses at once, and decide once all are in. Like
-        // pyspf, every host counts whatever the others hold, so the order of the MX
-        // records (which DNS does not keep) cannot change the result: a failed lookup
-        // is a temperror, each void one counts, and then any address may match.
+        // Ask for every host's addresses at once, and decide once all are in. Every
+        // host counts whatever the others hold, so the order of the MX records (which
+        // DNS does not keep) cannot change the result: a failed lookup is a
+        // temperror, void ones count (each, or once for the term when no host has an
+        // address), and then any address may match.
         let mut ready = true;
         for k in 0..hosts {
             match self.need(qtype, self.answers.name(answer, k), false) {
@@ -1307,7 +1366,8 @@ impl Evaluator {
         if !ready {
             return TermStep::Blocked;
         }
-        let mut matches = false;
+        let per_lookup = self.config.limits.void_counting == VoidCounting::PerLookup;
+        let (mut matches, mut voids, mut addressed) = (false, 0, false);
         for k in 0..hosts {
             let host = self.answers.name(answer, k);
             let slot = match self.need(qtype, host, false) {
@@ -1318,17 +1378,29 @@ impl Evaluator {
             match self.answer_at(slot) {
                 Digest::TempFail(reason) => return self.temp_error(host, qtype, reason),
                 a if a.is_void() => {
-                    if let Err(p) = self.count_voids(1) {
+                    voids += 1;
+                    if per_lookup && let Err(p) = self.count_voids(1) {
                         return TermStep::Error(SpfResult::PermError, p);
                     }
                 }
+                Digest::Unqueryable => {}
                 a => {
+                    addressed = true;
                     matches |= self
                         .answers
                         .addrs(a)
                         .any(|addr| in_network(self.ip, addr, prefix));
                 }
             }
+        }
+        // Per term: once for the term when no host had an address lookup that found
+        // anything (names not asked are no lookups).
+        if !per_lookup
+            && voids > 0
+            && !addressed
+            && let Err(p) = self.count_voids(1)
+        {
+            return TermStep::Error(SpfResult::PermError, p);
         }
         matched(matches)
     }
@@ -1349,7 +1421,8 @@ impl Evaluator {
             Got::Waiting(_) => return Ok(false),
             Got::Ready(slot) => self.answer_at(slot),
         };
-        let mut voids = u32::from(answer.is_void());
+        let reverse_void = u32::from(answer.is_void());
+        let mut voids = 0;
         // DNS errors make the PTR list empty rather than temperror (RFC 7208 §5.5).
         let names = self
             .answers
@@ -1376,7 +1449,8 @@ impl Evaluator {
             }
         }
         self.validated_done = true;
-        self.validation_voids = voids;
+        self.reverse_void = reverse_void;
+        self.name_voids = voids;
         Ok(true)
     }
 
@@ -1423,9 +1497,13 @@ impl Evaluator {
     }
 
     /// Counts the validation's void lookups for the current term's `%{p}`, once per
-    /// term. An explanation's `%{p}` (no frame is left then) counts nothing.
+    /// term, when counting per lookup; per term they are not the term's own lookups.
+    /// An explanation's `%{p}` (no frame is left then) counts nothing.
     fn count_p_voids(&mut self) -> Result<(), Problem> {
-        let voids = self.validation_voids;
+        if self.config.limits.void_counting != VoidCounting::PerLookup {
+            return Ok(());
+        }
+        let voids = self.reverse_void + self.name_voids;
         match self.frames.last_mut() {
             Some(frame) if !frame.p_counted => {
                 frame.p_counted = true;
@@ -1437,9 +1515,11 @@ impl Evaluator {
 
     /// Expands a domain-spec into the arena (a literal one is its own expansion,
     /// without its final dot); `p` is the validated name for `%{p}` (`unknown` when none).
+    /// Either way the name is truncated to 253 octets (RFC 7208 §4.8, §7.3).
     fn expand_target(&mut self, spec: Spec, domain: Str, p: Option<Str>) -> Str {
         if spec.literal {
-            return spec.text.strip_dot(&self.text);
+            let name = spec.text.strip_dot(&self.text);
+            return name.skip(macros::domain_truncation(name.bytes(&self.text)));
         }
         // Expanded beside the arena, as the macros read from it, in a reused buffer.
         let mut name = std::mem::take(&mut self.scratch);
@@ -1618,6 +1698,7 @@ impl Slot {
             qtype,
             sent: false,
             prefetch,
+            needed: !prefetch,
             scanned: false,
             answer,
             spf: Selection::NoRecord,

@@ -48,7 +48,7 @@
 //!
 //! | code | severity | what |
 //! |------|----------|------|
-//! | `too-many-void-lookups` | error | more than 2 lookups answered NXDOMAIN or empty (permerror) |
+//! | `too-many-void-lookups` | error | more than 2 void lookups (NXDOMAIN or empty), counted as the evaluator counts them (permerror) |
 //! | `void-lookup` | warning | one such lookup |
 //! | `too-many-mx-hosts` | error | an `mx` target with more than 10 MX hosts (permerror) |
 //! | `no-record` | error | an `include`/`redirect` target (or the domain) has no SPF record |
@@ -133,7 +133,8 @@ pub mod codes {
 }
 
 /// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive] // a finer scale may be added; match with a wildcard arm.
 pub enum Severity {
     /// Receivers will return permerror, or the record authorizes far too much.
@@ -162,7 +163,7 @@ impl fmt::Display for Severity {
 }
 
 /// One problem or remark about a record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
     /// A stable code from [`codes`].
     pub code: &'static str,

@@ -14,7 +14,7 @@ use super::findings::{lint_record, syntax_finding};
 use super::flatten::{self, Flattening};
 use super::{Finding, Severity, codes};
 use crate::dns::{Answer, AnswerError, Lookup, LookupId, QueryType, Rdata};
-use crate::eval::{Limits, is_queryable_name};
+use crate::eval::{Limits, VoidCounting, is_queryable_name};
 use crate::macros::MacroString;
 use crate::record::{
     Mechanism, Modifier, ParseError, Qualifier, Record, Selection, Span, Term, select_record,
@@ -52,7 +52,9 @@ pub type AnalysisStep<'a> = crate::dns::Step<'a, Report>;
 /// Void lookups per client address family: `a` terms and the hosts of `mx` terms are
 /// looked up as A records for IPv4 clients and AAAA records for IPv6 clients, so a name
 /// with only A records costs IPv6 clients a void lookup. The MX lookup itself and
-/// `exists` count for both.
+/// `exists` count for both. Counted as [`Limits::void_counting`] says, as the
+/// evaluator counts them: an `mx` term's hosts count once for the term (per term) or
+/// each (per lookup).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct VoidLookups {
     /// Counted when the client is IPv4.
@@ -469,6 +471,34 @@ impl Analysis {
     }
 }
 
+/// What the A and AAAA lookups of names found: void lookups, and lookups with records.
+#[derive(Clone, Copy, Default)]
+struct AddressVoids {
+    v4: bool,
+    v6: bool,
+    v4_found: bool,
+    v6_found: bool,
+}
+
+impl AddressVoids {
+    /// Gathers another name's lookups.
+    fn add(&mut self, other: AddressVoids) {
+        self.v4 |= other.v4;
+        self.v6 |= other.v6;
+        self.v4_found |= other.v4_found;
+        self.v6_found |= other.v6_found;
+    }
+
+    /// Void for the term when some lookup was void and none found records.
+    fn per_term(self) -> AddressVoids {
+        AddressVoids {
+            v4: self.v4 && !self.v4_found,
+            v6: self.v6 && !self.v6_found,
+            ..self
+        }
+    }
+}
+
 /// Which client families a void lookup counts for.
 #[derive(Clone, Copy)]
 enum Family {
@@ -706,6 +736,14 @@ impl<'a> Walk<'a> {
     /// Counts the void A and AAAA answers for `name` (what a receiver asks depends on
     /// the client's family); `what` names the lookup in findings.
     fn address_voids(&mut self, domain: &str, span: Span, name: &str, what: &str) {
+        if let Some(voids) = self.address_lookups(domain, span, name) {
+            self.family_voids(domain, span, voids, what, "records");
+        }
+    }
+
+    /// Whether the A and the AAAA lookup of `name` are void, once both are known;
+    /// reports their DNS failures, and `None` (with a finding) beyond the query bound.
+    fn address_lookups(&mut self, domain: &str, span: Span, name: &str) -> Option<AddressVoids> {
         let v4 = self.dns.get(name, QueryType::A);
         let v6 = self.dns.get(name, QueryType::Aaaa);
         for (answer, qtype) in [(v4, QueryType::A), (v6, QueryType::Aaaa)] {
@@ -713,31 +751,48 @@ impl<'a> Walk<'a> {
                 self.dns_failure(domain, span, name, qtype, reason);
             }
         }
-        if v4.is_none() || v6.is_none() {
+        let (Some(v4), Some(v6)) = (v4, v6) else {
             self.limit(domain, span, "the analysis reached its query bound");
-            return;
-        }
-        match (
-            v4.is_some_and(|a| is_void(name, a)),
-            v6.is_some_and(|a| is_void(name, a)),
-        ) {
+            return None;
+        };
+        let queryable = is_queryable_name(name.as_bytes());
+        Some(AddressVoids {
+            v4: is_void(name, v4),
+            v6: is_void(name, v6),
+            v4_found: queryable && !v4.is_void(),
+            v6_found: queryable && !v6.is_void(),
+        })
+    }
+
+    /// One void-lookup finding for the families whose lookups were void; `records`
+    /// says what was looked for ("records", or "records for any of N MX hosts").
+    fn family_voids(
+        &mut self,
+        domain: &str,
+        span: Span,
+        voids: AddressVoids,
+        what: &str,
+        records: &str,
+    ) {
+        let (v4, v6) = (voids.v4, voids.v6);
+        match (v4, v6) {
             (true, true) => self.void(
                 domain,
                 span,
                 Family::Both,
-                format!("{what} has no A or AAAA records"),
+                format!("{what} has no A or AAAA {records}"),
             ),
             (true, false) => self.void(
                 domain,
                 span,
                 Family::V4,
-                format!("{what} has no A records (a void lookup for IPv4 clients)"),
+                format!("{what} has no A {records} (a void lookup for IPv4 clients)"),
             ),
             (false, true) => self.void(
                 domain,
                 span,
                 Family::V6,
-                format!("{what} has no AAAA records (a void lookup for IPv6 clients)"),
+                format!("{what} has no AAAA {records} (a void lookup for IPv6 clients)"),
             ),
             (false, false) => {}
         }
@@ -780,10 +835,31 @@ impl<'a> Walk<'a> {
                     );
                     return;
                 }
-                // Every host's void address lookup counts, as the evaluator counts it.
-                for host in exchanges {
-                    let what = format!("`{term}`: MX host {host} of {target}");
-                    self.address_voids(domain, span, &normalize(&host), &what);
+                match self.options.limits.void_counting {
+                    // Every host's void address lookup counts, as the evaluator counts it.
+                    VoidCounting::PerLookup => {
+                        for host in exchanges {
+                            let what = format!("`{term}`: MX host {host} of {target}");
+                            self.address_voids(domain, span, &normalize(&host), &what);
+                        }
+                    }
+                    // Once for the term, per family, when no host's lookup found any.
+                    _ => {
+                        let mut all = AddressVoids::default();
+                        let mut bounded = false;
+                        for host in &exchanges {
+                            match self.address_lookups(domain, span, &normalize(host)) {
+                                Some(host) => all.add(host),
+                                None => bounded = true,
+                            }
+                        }
+                        if !bounded {
+                            let voids = all.per_term();
+                            let what = format!("`{term}`: {target}");
+                            let records = format!("records for any of its {hosts} MX hosts");
+                            self.family_voids(domain, span, voids, &what, &records);
+                        }
+                    }
                 }
             }
             Some(_) => {}
@@ -1032,9 +1108,15 @@ fn mx_exchanges(records: &[Rdata]) -> Vec<String> {
         .collect()
 }
 
-/// A target without macros, normalized; `None` when it needs the sender or client.
+/// A target without macros, normalized and truncated to 253 octets as the evaluator
+/// truncates every domain-spec (RFC 7208 §4.8, §7.3); `None` when it needs the sender
+/// or client.
 pub(super) fn literal(spec: &MacroString<'_>) -> Option<String> {
-    spec.is_literal().then(|| normalize(spec.as_str()))
+    spec.is_literal().then(|| {
+        let mut name = normalize(spec.as_str());
+        name.drain(..crate::macros::domain_truncation(name.as_bytes()));
+        name
+    })
 }
 
 /// A mechanism's target: its literal domain-spec or the current domain.

@@ -89,7 +89,8 @@ impl DecisionRequest {
 }
 
 /// What the gateway does with the transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 #[non_exhaustive] // a later policy may add e.g. quarantine.
 pub enum Action {
     /// Take the mail (2xx).
@@ -118,7 +119,7 @@ impl fmt::Display for Action {
 }
 
 /// The SMTP reply to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SmtpReply {
     /// The reply code (250, 451, 550).
     pub code: u16,
@@ -136,7 +137,8 @@ impl fmt::Display for SmtpReply {
 }
 
 /// The rule that decided. `Display` describes it for logs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 #[non_exhaustive] // new modes bring new rules.
 pub enum Rule {
     /// MAIL FROM was the null sender `<>`.
@@ -227,7 +229,7 @@ impl fmt::Display for Rule {
 }
 
 /// Ready header values (without the field names).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TraceHeaders {
     /// `Received-SPF`, when SPF was checked.
     pub received_spf: Option<String>,
@@ -236,7 +238,7 @@ pub struct TraceHeaders {
 }
 
 /// The finished decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Verdict {
     /// Accept, reject or defer.
     pub action: Action,

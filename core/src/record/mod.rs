@@ -43,7 +43,7 @@ pub struct Record<'a> {
 pub type OwnedRecord = Record<'static>;
 
 /// A byte range in the parsed text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
 pub struct Span {
     /// First byte (0-based).
     pub start: usize,
@@ -400,5 +400,18 @@ impl fmt::Display for Modifier<'_> {
             Modifier::Explanation(d) => write!(f, "exp={d}"),
             Modifier::Unknown { name, value } => write!(f, "{name}={value}"),
         }
+    }
+}
+
+impl serde::Serialize for Record<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let terms: Vec<_> = self
+            .spanned_terms()
+            .map(|(t, span)| serde_json::json!({"term": t.to_string(), "span": span}))
+            .collect();
+        let mut st = s.serialize_struct("Record", 1)?;
+        st.serialize_field("terms", &terms)?;
+        st.end()
     }
 }
