@@ -294,7 +294,8 @@ export async function checkHost(request, resolve, options) {
 
 /**
  * A resolver asking a DNS-over-HTTPS server (RFC 8484, POST of application/dns-message).
- * The response bytes go to the evaluator, which decodes them.
+ * The response bytes go to the evaluator, which decodes them. A query gives up after
+ * `options.timeout` ms (default 5000), which makes it a temporary failure.
  */
 export function dohResolver(url, options = {}) {
   const endpoint = typeof url === "string" ? url : url !== null && typeof url === "object" ? url.href : undefined;
@@ -306,6 +307,10 @@ export function dohResolver(url, options = {}) {
   if (typeof doFetch !== "function") {
     throw new SpfInputError("no fetch function: pass { fetch }", "invalid-argument");
   }
+  const timeout = options.timeout ?? 5000;
+  if (typeof timeout !== "number" || !(timeout > 0) || timeout > 2 ** 31 - 1) {
+    throw new SpfInputError("timeout must be a number of milliseconds above 0", "invalid-argument");
+  }
   return async (name, type) => {
     let query;
     try {
@@ -315,19 +320,36 @@ export function dohResolver(url, options = {}) {
       if (e instanceof SpfInputError && e.code === "invalid-name") return { nxdomain: true };
       throw e;
     }
-    const response = await doFetch(endpoint, {
-      method: "POST",
-      headers: { "content-type": "application/dns-message", accept: "application/dns-message" },
-      body: query.buffer.slice(query.byteOffset, query.byteOffset + query.byteLength),
+    // A server that never answers is a timeout (temperror), not a check that never ends.
+    const abort = new AbortController();
+    let timer;
+    const expired = new Promise((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(new SpfError(`DNS-over-HTTPS query timed out after ${timeout} ms`, "doh-timeout"));
+      }, timeout);
     });
-    if (!response.ok) {
-      throw new SpfError(`DNS-over-HTTPS server answered HTTP ${response.status}`, "doh-http-status");
+    const exchange = async () => {
+      const response = await doFetch(endpoint, {
+        method: "POST",
+        headers: { "content-type": "application/dns-message", accept: "application/dns-message" },
+        body: query.buffer.slice(query.byteOffset, query.byteOffset + query.byteLength),
+        signal: abort.signal,
+      });
+      if (!response.ok) {
+        throw new SpfError(`DNS-over-HTTPS server answered HTTP ${response.status}`, "doh-http-status");
+      }
+      const type_ = (response.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
+      if (type_ !== "application/dns-message") {
+        throw new SpfError(`DNS-over-HTTPS server sent ${type_ || "no content type"}`, "doh-content-type");
+      }
+      return new Uint8Array(await response.arrayBuffer());
+    };
+    try {
+      return await Promise.race([exchange(), expired]);
+    } finally {
+      clearTimeout(timer);
     }
-    const type_ = (response.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
-    if (type_ !== "application/dns-message") {
-      throw new SpfError(`DNS-over-HTTPS server sent ${type_ || "no content type"}`, "doh-content-type");
-    }
-    return new Uint8Array(await response.arrayBuffer());
   };
 }
 

@@ -97,6 +97,8 @@ export interface Outcome {
   domain: string;
   /** Why the result was reached when no directive decided it. */
   problem: string | null;
+  /** One line for people: the deciding directive, or the problem. */
+  reason: string;
   /** DNS-querying terms counted (RFC 7208 §4.6.4). */
   lookups: number;
   voidLookups: number;
@@ -113,19 +115,22 @@ export type Step<T> =
   | { pending: true; lookups?: never; done?: never }
   | { done: T; lookups?: never; pending?: never };
 
-/** A byte range in a text. */
-export interface Span {
-  start: number;
-  len: number;
-}
+/** A byte range in a record's text: `[start, length]`. */
+export type Span = [start: number, length: number];
 
 /** One term of a parsed record. */
-export interface Term {
-  /** The term in canonical form. */
-  term: string;
-  /** Where it is in the parsed text, in bytes. */
-  span: Span;
-}
+export type Term =
+  | {
+      kind: "directive";
+      qualifier: "pass" | "fail" | "softfail" | "neutral";
+      mechanism: "all" | "include" | "a" | "mx" | "ptr" | "ip4" | "ip6" | "exists";
+      /** The target as written (a macro-string), the network for ip4/ip6, null for the current domain. */
+      domain: string | null;
+      cidr4: number | null;
+      cidr6: number | null;
+      span: Span;
+    }
+  | { kind: "modifier"; name: string; value: string; span: Span };
 
 export type Severity = "error" | "warning" | "info";
 
@@ -175,6 +180,8 @@ export interface WhitelistReport {
   warnings: WhitelistDiagnostic[];
   errorsOmitted: number;
   warningsOmitted: number;
+  /** True when no entry was rejected (warnings allowed). */
+  ok: boolean;
 }
 
 export type Action = "accept" | "reject" | "defer";
@@ -182,18 +189,27 @@ export type Action = "accept" | "reject" | "defer";
 /** The finished policy decision. */
 export interface Verdict {
   action: Action;
+  /** The SMTP reply to send. */
   smtp: { code: number; enhanced: string; text: string };
+  /** The account listing the sender; null for an unknown or null sender. */
   account: string | null;
-  mode: string | null;
-  rule: { kind: string; [detail: string]: unknown };
+  /** What decided: `kind` is null-sender, unknown-sender, open, whitelist-hit, whitelist-miss, whitelist-empty or spf. */
+  rule: {
+    kind: "null-sender" | "unknown-sender" | "open" | "whitelist-hit" | "whitelist-miss" | "whitelist-empty" | "spf";
+    mode: string | null;
+    description: string;
+    [detail: string]: unknown;
+  };
+  /** The SPF evaluation, when one ran. */
   spf: Outcome | null;
-  headers: { receivedSpf: string | null; authenticationResults: string };
+  /** Header values to add to the accepted message, by field name. */
+  headers: { "Received-SPF": string | null; "Authentication-Results": string };
 }
 
 /** Base class of every error spfgate throws. */
 export class SpfError extends Error {
   readonly name: "SpfError" | "SpfParseError" | "SpfInputError" | "SpfAnswerError" | "SpfPolicyError";
-  /** A stable kebab-case code, e.g. `invalid-ip`, `cidr-too-long`, `already-answered`. */
+  /** A stable code, e.g. `invalid-ip`, `already-answered`; a parse error's is the core's `kind.code` (`cidr_too_long`). */
   readonly code: string;
 }
 
@@ -206,6 +222,8 @@ export class SpfParseError extends SpfError {
   readonly length: number;
   /** The term the error is in; empty for record-level errors. */
   readonly term: string;
+  /** The core's error kind: `code` and that kind's fields. */
+  readonly kind: { code: string; [detail: string]: unknown };
 }
 
 /** An argument of the wrong type or shape: a non-string, a bad IP, an unknown option. */
@@ -255,12 +273,22 @@ export function checkHost(request: Request, resolve: Resolve, options?: Options)
  * A resolver asking a DNS-over-HTTPS server (RFC 8484, POST of application/dns-message) at
  * `url` (a string or a `URL`); the response bytes are decoded by the evaluator.
  */
-export function dohResolver(url: string | { readonly href: string }, options?: { fetch?: Fetch }): Resolve;
+export function dohResolver(
+  url: string | { readonly href: string },
+  options?: {
+    fetch?: Fetch;
+    /** Milliseconds before a query counts as timed out (a temperror); default 5000. */
+    timeout?: number;
+  },
+): Resolve;
+
+/** The platform's `AbortSignal` where the environment declares one. */
+type AbortSignalLike = typeof globalThis extends { AbortSignal: { prototype: infer S } } ? S : unknown;
 
 /** The part of `fetch` that dohResolver uses (the global `fetch` fits). */
 export type Fetch = (
   input: string,
-  init: { method: "POST"; headers: Record<string, string>; body: ArrayBuffer },
+  init: { method: "POST"; headers: Record<string, string>; body: ArrayBuffer; signal: AbortSignalLike },
 ) => Promise<{
   ok: boolean;
   status: number;

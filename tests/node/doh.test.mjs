@@ -79,6 +79,10 @@ test("DoH failures are temperrors: SERVFAIL, HTTP errors, refused connections", 
   assert.equal((await checkHost({ ...request, mailFrom: "a@http-error.example" }, dohResolver(url))).result, "temperror");
   const closed = dohResolver("http://127.0.0.1:9/dns-query");
   assert.equal((await checkHost(request, closed)).result, "temperror");
+  const silent = dohResolver(url, { timeout: 50, fetch: () => new Promise(() => {}) });
+  const timedOut = await checkHost(request, silent);
+  assert.equal(timedOut.result, "temperror");
+  assert.match(timedOut.problem, /timed out/);
   const wrongType = dohResolver(url, { fetch: async () => new Response("hi", { headers: { "content-type": "text/plain" } }) });
   assert.equal((await checkHost(request, wrongType)).result, "temperror");
 });
@@ -101,4 +105,7 @@ test("dohResolver argument checks", () => {
     assert.throws(() => dohResolver(bad), (e) => e instanceof SpfInputError && e.code === "invalid-argument");
   }
   assert.throws(() => dohResolver(url, { fetch: 5 }), (e) => e instanceof SpfInputError);
+  for (const timeout of [0, -1, "5", NaN, 2 ** 40]) {
+    assert.throws(() => dohResolver(url, { timeout }), (e) => e instanceof SpfInputError);
+  }
 });

@@ -11,6 +11,12 @@ root=$(pwd)
 YAML_VERSION=2.9.1
 TYPESCRIPT_VERSION=5.9.3
 
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if ((node_major < 20)) || ! command -v npm >/dev/null; then
+  echo "tests/node needs Node.js >= 20 with npm (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
 pkg/build.sh
 
 app="$root/target/node-test"
@@ -35,12 +41,12 @@ JSON
 rm -rf "$app/node_modules/spfgate" "$app/package-lock.json"
 (cd "$app" && npm install --no-audit --no-fund --no-package-lock --loglevel=error)
 
-cp tests/node/*.mjs tests/node/typed.ts tests/node/tsconfig.json "$app/"
+cp tests/node/*.mjs tests/node/*.ts tests/node/tsconfig*.json "$app/"
 export SPFGATE_SUITE="$root/../shared/spf-test-suite/rfc7208-tests.yml"
 [[ -f $SPFGATE_SUITE ]] || { echo "missing $SPFGATE_SUITE" >&2; exit 1; }
 [[ ${1:-} == --install-only ]] && exit 0
 (cd "$app" && node --test --test-reporter=spec ./*.test.mjs)
 
-printf '[tests/node] tsc --noEmit on typed.ts\n'
-(cd "$app" && node_modules/.bin/tsc --noEmit -p tsconfig.json)
+printf '[tests/node] tsc --noEmit on typed.ts (no DOM) and typed-dom.ts (lib dom)\n'
+(cd "$app" && node_modules/.bin/tsc --noEmit -p tsconfig.json && node_modules/.bin/tsc --noEmit -p tsconfig.dom.json)
 printf '[tests/node] all passed\n'

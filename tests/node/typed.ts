@@ -30,7 +30,7 @@ const resolve: Resolve = async (name, type) => {
 
 export async function usage(): Promise<[Outcome, Verdict]> {
   const terms = parseRecord("v=spf1 -all");
-  const first: string = terms[0].term;
+  const first: string = terms[0].kind === "directive" ? terms[0].mechanism : terms[0].name;
   const findings = lintRecord("v=spf1 +all");
   const severity: "error" | "warning" | "info" = findings[0].severity;
   const report = parseWhitelist("192.0.2.0/24\n10.0.0.1");
@@ -68,6 +68,8 @@ export async function usage(): Promise<[Outcome, Verdict]> {
   const policy = Policy.fromJson('{"authserv_id": "mx.example", "accounts": []}');
   const verdict = await policy.decide({ ip: "192.0.2.1", mailFrom: "a@example.com", helo: "h.example" }, resolve);
   const code: number = verdict.smtp.code;
+  const header: string = verdict.headers["Authentication-Results"];
+  void header;
   void code;
 
   // @ts-expect-error: the resolver's type must be one of A, AAAA, MX, TXT, PTR

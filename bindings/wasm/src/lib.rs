@@ -18,7 +18,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use spfgate::dns::{self, Answer, AnswerError, Lookup, LookupId, QueryType, Rdata, Step};
+use spfgate::dns::{self, Answer, AnswerError, Engine, Lookup, LookupId, QueryType, Rdata, Step};
 use spfgate::eval::{Config, Evaluator, Identity, Limits, Request, VoidCounting};
 use spfgate::policy::{DecisionRequest, Policy, PolicyError};
 use wasm_bindgen::prelude::*;
@@ -90,49 +90,70 @@ fn policy_error(e: &PolicyError) -> JsValue {
 // ---------------------------------------------------------------------------
 // Core serialization → JS
 
-/// `snake_case` → `camelCase` for a serialized key; other keys are left alone.
-fn camel_key(key: String) -> String {
-    let convertible = key.contains('_')
-        && !key.starts_with('_')
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if !convertible {
-        return key;
-    }
-    let mut out = String::with_capacity(key.len());
-    let mut upper = false;
-    for c in key.chars() {
-        match c {
-            '_' => upper = true,
-            c if upper => {
-                out.push(c.to_ascii_uppercase());
-                upper = false;
-            }
-            c => out.push(c),
-        }
-    }
-    out
+/// serde_json's compact output with object keys turned from `snake_case` into
+/// `camelCase` as they are written (keys with other characters are left alone).
+#[derive(Default)]
+struct CamelKeys {
+    in_key: bool,
 }
 
-fn camel_case(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (camel_key(k), camel_case(v)))
-                .collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(camel_case).collect()),
-        other => other,
+impl serde_json::ser::Formatter for CamelKeys {
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.in_key = true;
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b",")
+        }
+    }
+
+    fn end_object_key<W: ?Sized + std::io::Write>(&mut self, _: &mut W) -> std::io::Result<()> {
+        self.in_key = false;
+        Ok(())
+    }
+
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let convertible = self.in_key
+            && fragment.contains('_')
+            && !fragment.starts_with('_')
+            && fragment
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !convertible {
+            return writer.write_all(fragment.as_bytes());
+        }
+        let mut upper = false;
+        for &b in fragment.as_bytes() {
+            match b {
+                b'_' => upper = true,
+                b if upper => {
+                    writer.write_all(&[b.to_ascii_uppercase()])?;
+                    upper = false;
+                }
+                b => writer.write_all(&[b])?,
+            }
+        }
+        Ok(())
     }
 }
 
 /// The core's serialization of `value` with camelCase keys, as JSON text.
 fn to_js_json(value: &impl Serialize) -> String {
-    serde_json::to_value(value)
-        .map(camel_case)
-        .unwrap_or_else(|e| json!({ "serializationError": e.to_string() }))
-        .to_string()
+    let mut out = Vec::with_capacity(256);
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, CamelKeys::default());
+    match value.serialize(&mut serializer) {
+        // serde_json writes UTF-8 only.
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(e) => json!({ "serializationError": e.to_string() }).to_string(),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -143,17 +164,26 @@ fn to_js_json(value: &impl Serialize) -> String {
 pub fn parse_record(text: &str) -> Result<String, JsValue> {
     match spfgate::record::Record::parse(text) {
         Ok(record) => Ok(to_js_json(&record)),
-        Err(e) => {
-            let offset = utf16_offset(text, e.offset());
-            let end = utf16_offset(text, e.offset() + e.len());
-            Err(error(
-                "SpfParseError",
-                &variant_code(e.kind()),
-                &e,
-                json!({ "offset": offset, "length": end - offset, "term": e.term() }),
-            ))
-        }
+        Err(e) => Err(parse_error(text, &e)),
     }
+}
+
+/// The core's serialization of a parse error as an `SpfParseError` description:
+/// `code` is `kind.code`, `offset` and `length` count UTF-16 units as JS strings do.
+fn parse_error(text: &str, e: &spfgate::record::ParseError) -> JsValue {
+    let mut value = serde_json::to_value(e).unwrap_or_default();
+    let offset = utf16_offset(text, e.offset());
+    let length = utf16_offset(text, e.offset() + e.len()) - offset;
+    let code = value["kind"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if let Value::Object(map) = &mut value {
+        map.remove("message");
+        map.insert("offset".into(), offset.into());
+        map.insert("length".into(), length.into());
+    }
+    error("SpfParseError", &code, e, value)
 }
 
 /// The findings for one record's text, as JSON.
@@ -341,6 +371,10 @@ fn records_answer(qtype: QueryType, records: &str) -> Result<Answer, JsValue> {
 /// The lookups of a batch as `{"lookups":[{"id","name","type"}]}`.
 fn lookups_json(batch: &[Lookup]) -> String {
     #[derive(Serialize)]
+    struct Lookups<'a> {
+        lookups: Vec<JsLookup<'a>>,
+    }
+    #[derive(Serialize)]
     struct JsLookup<'a> {
         id: u32,
         name: &'a str,
@@ -355,23 +389,95 @@ fn lookups_json(batch: &[Lookup]) -> String {
             qtype: l.qtype.as_str(),
         })
         .collect();
-    json!({ "lookups": lookups }).to_string()
+    serde_json::to_string(&Lookups { lookups }).unwrap_or_default()
 }
 
-fn step_json<T: Serialize>(
-    step: Step<'_, T>,
-    handed: Option<&mut HashMap<u32, QueryType>>,
-) -> String {
-    match step {
-        Step::Lookups(batch) => {
-            if let Some(handed) = handed {
-                handed.extend(batch.iter().map(|l| (l.id.0, l.qtype)));
-            }
-            lookups_json(&batch)
+/// An engine of the core (evaluator or policy decision) with the type of each lookup
+/// it handed out, by which record answers are read.
+struct Driven<E> {
+    engine: E,
+    handed: HashMap<u32, QueryType>,
+}
+
+impl<E: Engine> Driven<E>
+where
+    E::Output: Serialize,
+{
+    fn new(engine: E) -> Self {
+        Driven {
+            engine,
+            handed: HashMap::new(),
         }
-        Step::Pending => r#"{"pending":true}"#.to_owned(),
-        Step::Done(value) => format!(r#"{{"done":{}}}"#, to_js_json(value)),
     }
+
+    /// The next step as JSON: `{"lookups": [...]}`, `{"pending": true}` or `{"done": ...}`.
+    fn poll(&mut self) -> String {
+        match self.engine.poll() {
+            Step::Lookups(batch) => {
+                self.handed.extend(batch.iter().map(|l| (l.id.0, l.qtype)));
+                lookups_json(&batch)
+            }
+            Step::Pending => r#"{"pending":true}"#.to_owned(),
+            Step::Done(value) => format!(r#"{{"done":{}}}"#, to_js_json(value)),
+        }
+    }
+
+    fn answer(&mut self, id: u32, answer: Answer) -> Result<(), JsValue> {
+        self.engine
+            .answer(LookupId(id), answer)
+            .map_err(answer_error)
+    }
+
+    fn answer_records(&mut self, id: u32, records_json: &str) -> Result<(), JsValue> {
+        let qtype = *self
+            .handed
+            .get(&id)
+            .ok_or_else(|| answer_error(AnswerError::UnknownId(LookupId(id))))?;
+        self.answer(id, records_answer(qtype, records_json)?)
+    }
+
+    fn answer_wire(&mut self, id: u32, message: &[u8]) -> Result<(), JsValue> {
+        self.engine
+            .answer_wire(LookupId(id), message)
+            .map_err(answer_error)
+    }
+}
+
+/// The answering methods of an exported engine type, delegated to its `Driven` field.
+macro_rules! answering {
+    ($raw:ty, $what:literal) => {
+        #[wasm_bindgen]
+        impl $raw {
+            #[doc = concat!("The next step as JSON: `{\"lookups\": [...]}`, `{\"pending\": true}` or `{\"done\": ", $what, "}`.")]
+            pub fn poll(&mut self) -> String {
+                self.inner.poll()
+            }
+
+            /// Answers with records (a JSON array, read according to the lookup's type).
+            #[wasm_bindgen(js_name = answerRecords)]
+            pub fn answer_records(&mut self, id: u32, records_json: &str) -> Result<(), JsValue> {
+                self.inner.answer_records(id, records_json)
+            }
+
+            /// Answers NXDOMAIN.
+            #[wasm_bindgen(js_name = answerNxdomain)]
+            pub fn answer_nxdomain(&mut self, id: u32) -> Result<(), JsValue> {
+                self.inner.answer(id, Answer::NxDomain)
+            }
+
+            /// Answers with a temporary failure.
+            #[wasm_bindgen(js_name = answerTempfail)]
+            pub fn answer_tempfail(&mut self, id: u32, reason: &str) -> Result<(), JsValue> {
+                self.inner.answer(id, Answer::temp_fail(reason))
+            }
+
+            /// Answers with a raw DNS response message, decoded by the core.
+            #[wasm_bindgen(js_name = answerWire)]
+            pub fn answer_wire(&mut self, id: u32, message: &[u8]) -> Result<(), JsValue> {
+                self.inner.answer_wire(id, message)
+            }
+        }
+    };
 }
 
 // ---------------------------------------------------------------------------
@@ -380,7 +486,7 @@ fn step_json<T: Serialize>(
 /// `check_host()` in progress: the core's sans-IO evaluator.
 #[wasm_bindgen]
 pub struct RawEvaluator {
-    inner: Evaluator,
+    inner: Driven<Evaluator>,
 }
 
 #[wasm_bindgen]
@@ -391,61 +497,20 @@ impl RawEvaluator {
         let request = request(request_json)?;
         let config = config(options_json, Config::default())?;
         Ok(RawEvaluator {
-            inner: Evaluator::new(request, config),
+            inner: Driven::new(Evaluator::new(request, config)),
         })
     }
 
     /// Starts the next evaluation, keeping the buffers.
     pub fn restart(&mut self, request_json: &str) -> Result<(), JsValue> {
-        self.inner.restart(&request(request_json)?);
+        let request = request(request_json)?;
+        self.inner.engine.restart(&request);
+        self.inner.handed.clear();
         Ok(())
     }
-
-    /// The next step as JSON: `{"lookups": [...]}`, `{"pending": true}` or `{"done": outcome}`.
-    pub fn poll(&mut self) -> String {
-        step_json(self.inner.poll(), None)
-    }
-
-    fn qtype(&self, id: u32) -> Result<QueryType, JsValue> {
-        self.inner
-            .lookup(LookupId(id))
-            .map(|l| l.qtype)
-            .ok_or_else(|| answer_error(AnswerError::UnknownId(LookupId(id))))
-    }
-
-    /// Answers with records (a JSON array, read according to the lookup's type).
-    #[wasm_bindgen(js_name = answerRecords)]
-    pub fn answer_records(&mut self, id: u32, records_json: &str) -> Result<(), JsValue> {
-        let answer = records_answer(self.qtype(id)?, records_json)?;
-        self.inner
-            .answer(LookupId(id), answer)
-            .map_err(answer_error)
-    }
-
-    /// Answers NXDOMAIN.
-    #[wasm_bindgen(js_name = answerNxdomain)]
-    pub fn answer_nxdomain(&mut self, id: u32) -> Result<(), JsValue> {
-        self.inner
-            .answer(LookupId(id), Answer::NxDomain)
-            .map_err(answer_error)
-    }
-
-    /// Answers with a temporary failure.
-    #[wasm_bindgen(js_name = answerTempfail)]
-    pub fn answer_tempfail(&mut self, id: u32, reason: &str) -> Result<(), JsValue> {
-        self.inner
-            .answer(LookupId(id), Answer::temp_fail(reason))
-            .map_err(answer_error)
-    }
-
-    /// Answers with a raw DNS response message, decoded by the core.
-    #[wasm_bindgen(js_name = answerWire)]
-    pub fn answer_wire(&mut self, id: u32, message: &[u8]) -> Result<(), JsValue> {
-        self.inner
-            .answer_wire(LookupId(id), message)
-            .map_err(answer_error)
-    }
 }
+
+answering!(RawEvaluator, "outcome");
 
 // ---------------------------------------------------------------------------
 // Policy
@@ -498,8 +563,7 @@ impl RawPolicy {
         };
         let config = config(options_json, base)?;
         Ok(RawDecision {
-            inner: self.inner.decide_with(request, config),
-            handed: HashMap::new(),
+            inner: Driven::new(self.inner.decide_with(request, config)),
         })
     }
 }
@@ -507,55 +571,10 @@ impl RawPolicy {
 /// A policy decision in progress.
 #[wasm_bindgen]
 pub struct RawDecision {
-    inner: spfgate::policy::Decision,
-    /// The type of each lookup handed out, to read record answers by.
-    handed: HashMap<u32, QueryType>,
+    inner: Driven<spfgate::policy::Decision>,
 }
 
-#[wasm_bindgen]
-impl RawDecision {
-    /// The next step as JSON: `{"lookups": [...]}`, `{"pending": true}` or `{"done": verdict}`.
-    pub fn poll(&mut self) -> String {
-        step_json(self.inner.poll(), Some(&mut self.handed))
-    }
-
-    /// Answers with records (a JSON array, read according to the lookup's type).
-    #[wasm_bindgen(js_name = answerRecords)]
-    pub fn answer_records(&mut self, id: u32, records_json: &str) -> Result<(), JsValue> {
-        let qtype = *self
-            .handed
-            .get(&id)
-            .ok_or_else(|| answer_error(AnswerError::UnknownId(LookupId(id))))?;
-        let answer = records_answer(qtype, records_json)?;
-        self.inner
-            .answer(LookupId(id), answer)
-            .map_err(answer_error)
-    }
-
-    /// Answers NXDOMAIN.
-    #[wasm_bindgen(js_name = answerNxdomain)]
-    pub fn answer_nxdomain(&mut self, id: u32) -> Result<(), JsValue> {
-        self.inner
-            .answer(LookupId(id), Answer::NxDomain)
-            .map_err(answer_error)
-    }
-
-    /// Answers with a temporary failure.
-    #[wasm_bindgen(js_name = answerTempfail)]
-    pub fn answer_tempfail(&mut self, id: u32, reason: &str) -> Result<(), JsValue> {
-        self.inner
-            .answer(LookupId(id), Answer::temp_fail(reason))
-            .map_err(answer_error)
-    }
-
-    /// Answers with a raw DNS response message, decoded by the core.
-    #[wasm_bindgen(js_name = answerWire)]
-    pub fn answer_wire(&mut self, id: u32, message: &[u8]) -> Result<(), JsValue> {
-        self.inner
-            .answer_wire(LookupId(id), message)
-            .map_err(answer_error)
-    }
-}
+answering!(RawDecision, "verdict");
 
 // ---------------------------------------------------------------------------
 // DNS messages

@@ -8,7 +8,10 @@
 use std::fmt;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+mod engine;
 pub mod wire;
+
+pub use self::engine::{Engine, drive};
 
 /// What the caller of a sans-IO engine (the evaluator, a policy decision, a lint
 /// analysis) should do next; `T` is what the engine concludes.
@@ -46,7 +49,8 @@ pub enum AnswerError {
 ///
 /// Ids are unique within one evaluation and small, so a C caller can use them
 /// as DNS message ids or array indexes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(transparent))]
 pub struct LookupId(pub u32);
 
 impl fmt::Display for LookupId {
@@ -56,8 +60,14 @@ impl fmt::Display for LookupId {
 }
 
 /// The record types SPF evaluation needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "UPPERCASE")]
+///
+/// Serialized as the mnemonic (`"TXT"`), as resolvers take it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "UPPERCASE")
+)]
 #[non_exhaustive] // SPF may one day ask for more (e.g. HTTPS records for DoH discovery).
 pub enum QueryType {
     /// IPv4 addresses.
@@ -104,6 +114,7 @@ impl fmt::Display for QueryType {
 
 /// One DNS question the caller must answer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Lookup {
     /// Pass this back with the answer.
     pub id: LookupId,

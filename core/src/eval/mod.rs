@@ -490,6 +490,20 @@ impl Evaluator {
         }
         self.round_trips += 1;
         self.queries += sent;
+        if self.config.trace {
+            // Traced when handed out: a lookup opened but never sent (a prefetch the
+            // evaluation finished without) does not show.
+            for slot in batch.clone().filter(|&slot| self.slots[slot].sent) {
+                let Lookup { id, name, qtype } = self.lookup_at(slot as u32);
+                let prefetch = self.slots[slot].prefetch;
+                self.trace.push(TraceEvent::Query {
+                    id,
+                    name,
+                    qtype,
+                    prefetch,
+                });
+            }
+        }
         Some(batch)
     }
 
@@ -776,15 +790,6 @@ impl Evaluator {
             return Ok(Got::Ready(index));
         }
         self.slots.push(Slot::new(name, qtype, prefetch, None));
-        if self.config.trace {
-            let Lookup { id, name, qtype } = self.lookup_at(index as u32);
-            self.trace.push(TraceEvent::Query {
-                id,
-                name,
-                qtype,
-                prefetch,
-            });
-        }
         Ok(Got::Waiting(index))
     }
 

@@ -1,14 +1,19 @@
 //! What an evaluation concludes, and how it got there.
 
-use serde::Serialize;
 use std::fmt;
 
 use crate::dns::{LookupId, QueryType};
 use crate::record::ParseError;
 
 /// The SPF results of RFC 7208 §2.6.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+///
+/// Serialized as the lower-case name (`"softfail"`), as [`as_str`](Self::as_str) gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "lowercase")
+)]
 pub enum SpfResult {
     /// No record, or no checkable domain.
     None,
@@ -104,8 +109,14 @@ pub enum Problem {
 }
 
 /// One step of an evaluation, for traces shown to people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
+///
+/// Serialized as an object tagged by `event` (`query`, `answer`, `record`, `term`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "event", rename_all = "snake_case")
+)]
 #[non_exhaustive] // traces may grow more detail.
 pub enum TraceEvent {
     /// A lookup was handed out.
@@ -190,7 +201,7 @@ impl fmt::Display for TraceEvent {
 }
 
 /// The finished evaluation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
     /// The SPF result.
     pub result: SpfResult,
@@ -204,7 +215,6 @@ pub struct Outcome {
     /// The explanation, for `fail` only: the record's `exp=` text or the default.
     pub explanation: Option<String>,
     /// DNS-querying terms counted (RFC 7208 §4.6.4).
-    #[serde(rename = "lookups")]
     pub dns_terms: u32,
     /// Void lookups counted.
     pub void_lookups: u32,
@@ -224,11 +234,5 @@ impl Outcome {
             (None, Some(p)) => p.to_string(),
             (None, None) => format!("no directive matched in the record of {}", self.domain),
         }
-    }
-}
-
-impl Serialize for Problem {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
     }
 }

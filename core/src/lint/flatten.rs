@@ -31,6 +31,7 @@ const MAX_RECORDS: u32 = 1_000;
 
 /// A suggested equivalent record.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Flattening {
     /// The record text.
     pub record: String,

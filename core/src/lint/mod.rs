@@ -132,9 +132,13 @@ pub mod codes {
     pub const ANALYSIS_LIMIT: &str = "analysis-limit";
 }
 
-/// How serious a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+/// How serious a finding is. Serialized as [`as_str`](Self::as_str) gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "lowercase")
+)]
 #[non_exhaustive] // a finer scale may be added; match with a wildcard arm.
 pub enum Severity {
     /// Receivers will return permerror, or the record authorizes far too much.
@@ -163,7 +167,8 @@ impl fmt::Display for Severity {
 }
 
 /// One problem or remark about a record.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Finding {
     /// A stable code from [`codes`].
     pub code: &'static str,

@@ -6,6 +6,7 @@
 //! [`crate::eval::Evaluator`] evaluates them for a client that no address-based
 //! mechanism matches: the worst case, where a receiver reaches the end of the record.
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
 
 use ipnet::IpNet;
@@ -56,6 +57,7 @@ pub type AnalysisStep<'a> = crate::dns::Step<'a, Report>;
 /// evaluator counts them: an `mx` term's hosts count once for the term (per term) or
 /// each (per lookup).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct VoidLookups {
     /// Counted when the client is IPv4.
     pub ipv4: u32,
@@ -65,6 +67,7 @@ pub struct VoidLookups {
 
 /// The MX host count behind one `mx` term.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct MxHosts {
     /// The chain to the record holding the term.
     pub chain: Vec<String>,
@@ -80,6 +83,7 @@ pub struct MxHosts {
 
 /// One record on the evaluation path.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TreeRecord {
     /// How it was reached: the domain, then `include:`/`redirect=` steps.
     pub chain: Vec<String>,
@@ -291,8 +295,13 @@ impl Analysis {
         AnalysisStep::Lookups(std::mem::take(&mut self.fresh))
     }
 
-    /// Supplies the answer to a lookup handed out by [`poll`](Self::poll), in any order.
-    pub fn answer(&mut self, id: LookupId, answer: Answer) -> Result<(), AnswerError> {
+    /// Supplies the answer to a lookup handed out by [`poll`](Self::poll), in any
+    /// order, owned or lent (a lent answer is copied).
+    pub fn answer(&mut self, id: LookupId, answer: impl Borrow<Answer>) -> Result<(), AnswerError> {
+        self.store(id, answer.borrow().clone())
+    }
+
+    fn store(&mut self, id: LookupId, answer: Answer) -> Result<(), AnswerError> {
         let slot = self
             .dns
             .slots
@@ -306,13 +315,40 @@ impl Analysis {
         Ok(())
     }
 
+    /// Supplies a raw DNS response message to a lookup; see
+    /// [`Evaluator::answer_wire`](crate::eval::Evaluator::answer_wire).
+    pub fn answer_wire(&mut self, id: LookupId, message: &[u8]) -> Result<(), AnswerError> {
+        let slot = self
+            .dns
+            .slots
+            .get(id.0 as usize)
+            .filter(|s| s.sent)
+            .ok_or(AnswerError::UnknownId(id))?;
+        let lookup = Lookup {
+            id,
+            name: slot.name.clone(),
+            qtype: slot.qtype,
+        };
+        let answer = match crate::dns::wire::decode_response(&lookup, None, message) {
+            Ok(answer) => answer,
+            Err(crate::dns::wire::WireError::Truncated) => return Err(AnswerError::Truncated(id)),
+            Err(e) => e.into_answer(),
+        };
+        self.store(id, answer)
+    }
+
+    /// The report, once finished.
+    pub fn report(&self) -> Option<&Report> {
+        self.report.as_ref()
+    }
+
     /// Drives the analysis to the end with a synchronous resolver (zones, tests).
     pub fn run_with(mut self, mut resolve: impl FnMut(&Lookup) -> Answer) -> Report {
         while let AnalysisStep::Lookups(batch) = self.poll() {
             for lookup in batch {
                 let answer = resolve(&lookup);
                 // Ids come straight from this batch, so answering cannot fail.
-                let _ = self.answer(lookup.id, answer);
+                let _ = self.store(lookup.id, answer);
             }
         }
         match self.report {

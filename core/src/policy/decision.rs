@@ -89,8 +89,12 @@ impl DecisionRequest {
 }
 
 /// What the gateway does with the transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "lowercase")
+)]
 #[non_exhaustive] // a later policy may add e.g. quarantine.
 pub enum Action {
     /// Take the mail (2xx).
@@ -119,7 +123,8 @@ impl fmt::Display for Action {
 }
 
 /// The SMTP reply to send.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SmtpReply {
     /// The reply code (250, 451, 550).
     pub code: u16,
@@ -137,8 +142,7 @@ impl fmt::Display for SmtpReply {
 }
 
 /// The rule that decided. `Display` describes it for logs.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive] // new modes bring new rules.
 pub enum Rule {
     /// MAIL FROM was the null sender `<>`.
@@ -229,16 +233,22 @@ impl fmt::Display for Rule {
 }
 
 /// Ready header values (without the field names).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+///
+/// Serialized keyed by the header field names (`Received-SPF`,
+/// `Authentication-Results`), so a front end can add each entry as it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TraceHeaders {
     /// `Received-SPF`, when SPF was checked.
+    #[cfg_attr(feature = "serde", serde(rename = "Received-SPF"))]
     pub received_spf: Option<String>,
     /// `Authentication-Results`: the SPF result, or `none` when SPF was not checked.
+    #[cfg_attr(feature = "serde", serde(rename = "Authentication-Results"))]
     pub authentication_results: String,
 }
 
 /// The finished decision.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     /// Accept, reject or defer.
     pub action: Action,

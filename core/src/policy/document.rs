@@ -49,8 +49,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
+#[cfg(feature = "serde")]
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
-use serde::{Deserialize, Serialize};
 
 use super::matcher::IpMatcher;
 use super::whitelist::{Whitelist, WhitelistError, parse_whitelist, parse_whitelist_lines};
@@ -62,22 +62,33 @@ pub const MAX_SENDER_LEN: usize = 320;
 /// The document as written, before checking. Build one in code and
 /// [`Policy::compile`] it, or load text with [`Policy::from_json`] /
 /// [`Policy::from_toml`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
 pub struct PolicyDocument {
     /// The gateway's name in `Authentication-Results` (RFC 8601 authserv-id).
     pub authserv_id: String,
     /// Match the local part of sender addresses exactly instead of ignoring
     /// case (domains always ignore case).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "std::ops::Not::not")
+    )]
     pub local_part_case_sensitive: bool,
     /// The accounts.
     pub accounts: Vec<AccountDocument>,
 }
 
 /// One account as written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
 pub struct AccountDocument {
     /// Unique, non-empty name of the account.
     pub id: String,
@@ -88,19 +99,27 @@ pub struct AccountDocument {
 }
 
 /// An account's security settings as written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(deny_unknown_fields)
+)]
 pub struct SecurityDocument {
     /// How mail from a listed sender is checked.
     pub mode: Mode,
     /// The allowed client IPs; empty when absent.
-    #[serde(default)]
+    #[cfg_attr(feature = "serde", serde(default))]
     pub whitelist: WhitelistField,
 }
 
 /// How an account checks mail from its senders. See the module table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "kebab-case")
+)]
 #[non_exhaustive] // products grow new checks (e.g. DKIM); matches must not break.
 pub enum Mode {
     /// A listed sender is enough.
@@ -135,8 +154,8 @@ impl fmt::Display for Mode {
 }
 
 /// The `whitelist` field: the text field's raw content or a list of strings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize), serde(untagged))]
 #[non_exhaustive] // other shapes (e.g. objects with comments) may be accepted later.
 pub enum WhitelistField {
     /// The raw text, as typed into the settings field.
@@ -151,7 +170,8 @@ impl Default for WhitelistField {
     }
 }
 
-impl<'de> Deserialize<'de> for WhitelistField {
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for WhitelistField {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct FieldVisitor;
         impl<'de> Visitor<'de> for FieldVisitor {
@@ -249,6 +269,7 @@ impl Account {
 
 impl Policy {
     /// Loads and checks a JSON document.
+    #[cfg(feature = "policy-json")]
     pub fn from_json(text: &str) -> Result<Self, PolicyError> {
         let doc: PolicyDocument = serde_json::from_str(text).map_err(|e| {
             let message = e.to_string();
@@ -261,6 +282,7 @@ impl Policy {
 
     /// Loads and checks a TOML document (`[[accounts]]` tables with a
     /// `security` sub-table).
+    #[cfg(feature = "policy-toml")]
     pub fn from_toml(text: &str) -> Result<Self, PolicyError> {
         let doc: PolicyDocument = toml::from_str(text).map_err(|e| {
             let (line, column) = e
@@ -593,6 +615,7 @@ impl PolicyError {
         }
     }
 
+    #[cfg(any(feature = "policy-json", feature = "policy-toml"))]
     fn syntax(message: String, line: usize, column: usize) -> Self {
         let known = line > 0;
         PolicyError {
@@ -605,6 +628,7 @@ impl PolicyError {
         }
     }
 
+    #[cfg(any(feature = "policy-json", feature = "policy-toml"))]
     /// Adds the line and column of the field, found by `locate`.
     fn located(mut self, text: &str, locate: fn(&str, &[Seg]) -> Option<usize>) -> Self {
         if let Some(offset) = locate(text, &self.path) {
@@ -663,6 +687,7 @@ fn render_path(path: &[Seg]) -> String {
     out
 }
 
+#[cfg(any(feature = "policy-json", feature = "policy-toml"))]
 /// 1-based line and column (in characters) of a byte offset.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -673,6 +698,7 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+#[cfg(feature = "policy-toml")]
 /// Byte offset of the value at `path` in a TOML document.
 fn locate_toml(text: &str, path: &[Seg]) -> Option<usize> {
     let root = toml::de::DeTable::parse(text).ok()?;
@@ -689,6 +715,7 @@ fn locate_toml(text: &str, path: &[Seg]) -> Option<usize> {
     Some(span.start)
 }
 
+#[cfg(feature = "policy-json")]
 /// Byte offset of the value at `path` in a JSON document that serde_json
 /// already accepted (so the scan can stop at anything unexpected).
 fn locate_json(text: &str, path: &[Seg]) -> Option<usize> {
@@ -733,6 +760,7 @@ fn locate_json(text: &str, path: &[Seg]) -> Option<usize> {
     Some(pos)
 }
 
+#[cfg(feature = "policy-json")]
 fn skip_ws(b: &[u8], mut pos: usize) -> usize {
     while b.get(pos).is_some_and(|c| c.is_ascii_whitespace()) {
         pos += 1;
@@ -740,6 +768,7 @@ fn skip_ws(b: &[u8], mut pos: usize) -> usize {
     pos
 }
 
+#[cfg(feature = "policy-json")]
 /// End (one past the closing quote) of the string starting at `pos`.
 fn skip_string(b: &[u8], pos: usize) -> Option<usize> {
     if b.get(pos) != Some(&b'"') {
@@ -755,6 +784,7 @@ fn skip_string(b: &[u8], pos: usize) -> Option<usize> {
     }
 }
 
+#[cfg(feature = "policy-json")]
 /// End of the value starting at `pos`.
 fn skip_value(b: &[u8], pos: usize) -> Option<usize> {
     match b.get(pos)? {
@@ -797,6 +827,7 @@ fn skip_value(b: &[u8], pos: usize) -> Option<usize> {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "policy-json")]
     #[test]
     fn json_locator_finds_nested_values() {
         let text =
@@ -810,6 +841,7 @@ mod tests {
         );
     }
 
+    #[cfg(any(feature = "policy-json", feature = "policy-toml"))]
     #[test]
     fn line_column_counts_characters() {
         assert_eq!(line_column("ab\ncé\nd", 0), (1, 1));

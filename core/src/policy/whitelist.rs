@@ -34,7 +34,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
-use serde::{Serialize, Serializer};
+#[cfg(feature = "serde")]
+use serde::Serializer;
 
 /// Most networks one whitelist may hold; beyond it parsing stops with
 /// [`WhitelistErrorKind::TooManyNetworks`]. A hand-typed field never comes
@@ -54,11 +55,12 @@ pub const MAX_ENTRY_LEN: usize = 256;
 const MAX_QUOTED_CHARS: usize = 64;
 
 /// One accepted whitelist entry: what the admin typed and what it means.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Entry {
     /// The normalized networks: one for an address or CIDR (host bits
     /// cleared), the minimal CIDR cover for a range. Serialized as text.
-    #[serde(serialize_with = "serialize_networks")]
+    #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_networks"))]
     pub networks: Vec<IpNet>,
     /// The entry exactly as typed.
     pub text: String,
@@ -72,7 +74,8 @@ pub struct Entry {
 }
 
 /// An entry that was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[error("line {line}, column {column}: `{text}` — {kind}")]
 pub struct WhitelistError {
     /// 1-based line of the offending entry.
@@ -88,8 +91,12 @@ pub struct WhitelistError {
 }
 
 /// What is wrong with an entry. `Display` gives the message for a person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
-#[serde(tag = "code", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "code", rename_all = "snake_case")
+)]
 #[non_exhaustive] // New checks may be added without breaking callers' matches.
 pub enum WhitelistErrorKind {
     /// Neither an address, a network nor a range (a host name, a wildcard...).
@@ -177,7 +184,8 @@ pub enum WhitelistErrorKind {
 }
 
 /// An accepted entry that is probably not what the admin meant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct WhitelistWarning {
     /// 1-based line of the entry.
     pub line: usize,
@@ -205,15 +213,19 @@ impl fmt::Display for WhitelistWarning {
 ///
 /// The special-purpose kinds carry the registered block the entry falls in
 /// (RFC 6890 and the IANA special-purpose registries).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "code", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "code", rename_all = "snake_case")
+)]
 #[non_exhaustive] // New checks may be added without breaking callers' matches.
 pub enum WhitelistWarningKind {
     /// Bits after the prefix were set (`192.0.2.1/24`); the entry was
     /// normalized to the network that contains them.
     HostBitsSet {
         /// The network used instead.
-        #[serde(serialize_with = "serialize_display")]
+        #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_display"))]
         normalized: IpNet,
     },
     /// The same networks were listed before.
@@ -226,7 +238,7 @@ pub enum WhitelistWarningKind {
     /// Every network of the entry is already inside another entry.
     ContainedIn {
         /// The covering network.
-        #[serde(serialize_with = "serialize_display")]
+        #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_display"))]
         other: IpNet,
         /// Line of the entry holding it.
         line: usize,
@@ -239,58 +251,58 @@ pub enum WhitelistWarningKind {
     /// the source of mail arriving over the internet.
     PrivateRange {
         /// The registered block.
-        #[serde(serialize_with = "serialize_display")]
+        #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_display"))]
         block: IpNet,
     },
     /// Loopback (127.0.0.0/8, ::1).
     Loopback {
         /// The registered block.
-        #[serde(serialize_with = "serialize_display")]
+        #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_display"))]
         block: IpNet,
     },
     /// Reserved for documentation (RFC 5737, RFC 3849, RFC 9637): an
     /// example copied from a manual.
     Documentation {
         /// The registered block.
-        #[serde(serialize_with = "serialize_display")]
+        #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_display"))]
         block: IpNet,
     },
     /// Link-local (169.254.0.0/16, fe80::/10): not routed.
     LinkLocal {
         /// The registered block.
-        #[serde(serialize_with = "serialize_display")]
+        #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_display"))]
         block: IpNet,
     },
     /// Carrier-grade NAT space (100.64.0.0/10, RFC 6598): shared by many
     /// customers of one provider.
     SharedAddressSpace {
         /// The registered block.
-        #[serde(serialize_with = "serialize_display")]
+        #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_display"))]
         block: IpNet,
     },
     /// Multicast (224.0.0.0/4, ff00::/8): never a mail client.
     Multicast {
         /// The registered block.
-        #[serde(serialize_with = "serialize_display")]
+        #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_display"))]
         block: IpNet,
     },
     /// Reserved (240.0.0.0/4, including the broadcast address).
     Reserved {
         /// The registered block.
-        #[serde(serialize_with = "serialize_display")]
+        #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_display"))]
         block: IpNet,
     },
     /// "This network" (0.0.0.0/8) or the IPv6 unspecified address.
     Unspecified {
         /// The registered block.
-        #[serde(serialize_with = "serialize_display")]
+        #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_display"))]
         block: IpNet,
     },
     /// An IPv4-mapped IPv6 network (`::ffff:192.0.2.1`): it is matched as
     /// the IPv4 network it maps, which is the clearer way to write it.
     Ipv4Mapped {
         /// The IPv4 network it stands for.
-        #[serde(serialize_with = "serialize_display")]
+        #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_display"))]
         ipv4: Ipv4Net,
     },
 }
@@ -335,8 +347,9 @@ impl fmt::Display for WhitelistWarningKind {
 
 /// Everything found in a whitelist text: the accepted entries and the problems.
 ///
-/// Plain data: it serializes to JSON for a settings page, networks as text.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// Plain data: it serializes to JSON for a settings page, networks as text, with
+/// an `ok` field saying [`is_ok`](Self::is_ok).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct WhitelistReport {
     /// Accepted entries in the order they were typed.
     pub entries: Vec<Entry>,
@@ -386,7 +399,8 @@ impl WhitelistReport {
 ///
 /// Its `Display` is the canonical text: one normalized network per line,
 /// which parses back to the same networks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Whitelist {
     entries: Vec<Entry>,
     warnings: Vec<WhitelistWarning>,
@@ -507,13 +521,15 @@ pub(crate) fn mapped_ipv4(net: &Ipv6Net) -> Option<Ipv4Net> {
     Ipv4Net::new(addr, prefix).ok()
 }
 
+#[cfg(feature = "serde")]
 fn serialize_display<T: fmt::Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(value)
 }
 
+#[cfg(feature = "serde")]
 fn serialize_networks<S: Serializer>(nets: &[IpNet], s: S) -> Result<S::Ok, S::Error> {
     struct AsText<'a>(&'a IpNet);
-    impl Serialize for AsText<'_> {
+    impl serde::Serialize for AsText<'_> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             s.collect_str(self.0)
         }
@@ -1979,6 +1995,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "serde")]
     #[test]
     fn report_serializes_to_json() {
         let report = parse_whitelist("192.0.2.1/24\nfoo");

@@ -3,7 +3,15 @@
 use std::fmt;
 
 /// What was wrong with a record, without position information.
+///
+/// Serialized as an object tagged by `code` (the variant in snake_case) with the
+/// variant's fields: `{"code": "cidr_too_long", "length": 33, "max": 32}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(tag = "code", rename_all = "snake_case")
+)]
 #[non_exhaustive] // new checks may add kinds; match with a wildcard arm.
 pub enum ParseErrorKind {
     /// The text does not start with `v=spf1` followed by a space or the end.

@@ -43,7 +43,7 @@ pub struct Record<'a> {
 pub type OwnedRecord = Record<'static>;
 
 /// A byte range in the parsed text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Span {
     /// First byte (0-based).
     pub start: usize,
@@ -175,7 +175,14 @@ impl fmt::Display for Term<'_> {
 }
 
 /// The result a matching mechanism produces.
+///
+/// Serialized as the result it yields: `"pass"`, `"fail"`, `"softfail"`, `"neutral"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "lowercase")
+)]
 pub enum Qualifier {
     /// `+` (the default).
     #[default]
@@ -400,18 +407,5 @@ impl fmt::Display for Modifier<'_> {
             Modifier::Explanation(d) => write!(f, "exp={d}"),
             Modifier::Unknown { name, value } => write!(f, "{name}={value}"),
         }
-    }
-}
-
-impl serde::Serialize for Record<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let terms: Vec<_> = self
-            .spanned_terms()
-            .map(|(t, span)| serde_json::json!({"term": t.to_string(), "span": span}))
-            .collect();
-        let mut st = s.serialize_struct("Record", 1)?;
-        st.serialize_field("terms", &terms)?;
-        st.end()
     }
 }
