@@ -408,10 +408,10 @@ function renderRecord(text) {
   } catch (err) {
     parseError = err;
   }
-  const ranges = findings.map((f) => ({
-    start: index(f.span.start), end: index(f.span.start + f.span.len), severity: f.severity,
-    title: f.message, data: { code: f.code },
-  }));
+  const ranges = findings.map((f) => {
+    const [start, len] = f.span;
+    return { start: index(start), end: index(start + len), severity: f.severity, title: f.message, data: { code: f.code } };
+  });
   if (parseError && Number.isInteger(parseError.offset)) {
     ranges.unshift({
       start: parseError.offset, end: parseError.offset + (parseError.length ?? 0), severity: 'error',
@@ -422,8 +422,9 @@ function renderRecord(text) {
     el('code', { class: 'record', 'aria-label': t('spf.record') }, ...marked(text, ranges)));
   const list = el('ul', { class: 'diagnostics', 'aria-label': t('spf.findings') });
   for (const f of findings) {
-    const start = index(f.span.start);
-    const term = text.slice(start, index(f.span.start + f.span.len));
+    // A finding's span is [first byte, length in bytes] of the record text.
+    const [first, len] = f.span;
+    const term = text.slice(index(first), index(first + len));
     const translated = t(`lint.${f.code}`);
     const message = language() === 'en' || translated === `lint.${f.code}` ? f.message : translated;
     const detail = f.code === 'syntax-error' && parseError ? t('spf.parseError', { message: parseError.message }) : message;
