@@ -2,8 +2,11 @@
 //
 // This file checks argument types, turns the error descriptions the module
 // throws into Error subclasses, and runs the async resolver loop; every piece
-// of SPF and policy logic is in the Rust core. Values cross into the module as
-// JSON text and come back as the core's serialization with camelCase keys.
+// of SPF and policy logic is in the Rust core. The hot path of an evaluation
+// crosses the boundary with numbers and strings only (request fields, lookups
+// read by index, records pushed one by one or lent from an `Answer`); options
+// and policy requests go in as JSON text, and outcomes, verdicts and reports
+// come back as the core's serialization with camelCase keys, parsed once.
 
 import * as wasm from "./dist/spfgate_wasm.js";
 
@@ -131,43 +134,162 @@ function isBytes(value) {
   return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === "[object Uint8Array]";
 }
 
-/** Gives `answer` to lookup `id` of a raw engine (evaluator or decision). */
-function deliver(raw, id, answer) {
-  if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) {
-    throw new SpfAnswerError(`lookup id must be an id from poll(), got ${describe(id)} ${String(id)}`, "unknown-id");
+const REQUEST_KEYS = new Set(["ip", "mailFrom", "helo", "receiver", "now", "identity"]);
+
+function badRequest(message) {
+  return new SpfInputError(`request: ${message}`, "invalid-request");
+}
+
+/** The fields of an evaluator request, checked: [ip, mailFrom, helo, receiver, now, heloIdentity]. */
+function requestArgs(request) {
+  plainObject(request, "request");
+  let ip, mailFrom, helo, receiver, now, identity;
+  try {
+    for (const key of Object.keys(request)) {
+      if (!REQUEST_KEYS.has(key)) throw badRequest(`unknown field \`${key}\``);
+    }
+    ({ ip, mailFrom, helo, receiver, now, identity } = request);
+  } catch (e) {
+    if (e instanceof SpfInputError) throw e;
+    throw badRequest(`cannot be read: ${describeError(e)}`);
   }
-  if (isBytes(answer)) return call(() => raw.answerWire(id, answer));
-  const shape =
-    "an answer must be a Uint8Array, { records: [...] }, { nxdomain: true }, " +
-    '{ error: "timeout" } or { error: "servfail" }';
+  if (typeof ip !== "string") throw badRequest(`ip must be a string, got ${describe(ip)}`);
+  if (typeof mailFrom !== "string") throw badRequest(`mailFrom must be a string, got ${describe(mailFrom)}`);
+  if (typeof helo !== "string") throw badRequest(`helo must be a string, got ${describe(helo)}`);
+  if (receiver === null) receiver = undefined;
+  if (receiver !== undefined && typeof receiver !== "string") {
+    throw badRequest(`receiver must be a string, got ${describe(receiver)}`);
+  }
+  if (now === undefined || now === null) now = 0;
+  else if (!Number.isInteger(now) || now < 0 || now >= 2 ** 64) {
+    throw badRequest("now must be a whole number of seconds since 1970, 0 or more");
+  }
+  if (identity !== undefined && identity !== null && identity !== "mailFrom" && identity !== "helo") {
+    throw badRequest('identity must be "mailFrom" or "helo"');
+  }
+  return [ip, mailFrom, helo, receiver, now, identity === "helo"];
+}
+
+const ANSWER_SHAPE =
+  "an answer must be a Uint8Array, { records: [...] }, { nxdomain: true }, " +
+  '{ error: "timeout" } or { error: "servfail" }';
+
+/** The kind of a plain answer ("bytes", "records", "nxdomain", "timeout", "servfail"); throws for any other. */
+function answerKind(answer) {
+  if (isBytes(answer)) return "bytes";
   if (answer === null || typeof answer !== "object" || Array.isArray(answer)) {
-    throw new SpfAnswerError(`${shape}; got ${describe(answer)}`, "invalid-answer");
+    throw new SpfAnswerError(`${ANSWER_SHAPE}; got ${describe(answer)}`, "invalid-answer");
   }
   let keys;
   try {
     keys = Object.keys(answer);
   } catch (e) {
-    throw new SpfAnswerError(`${shape}; the object cannot be read: ${describeError(e)}`, "invalid-answer");
+    throw new SpfAnswerError(`${ANSWER_SHAPE}; the object cannot be read: ${describeError(e)}`, "invalid-answer");
   }
-  if (keys.length === 1 && keys[0] === "records") {
-    if (!Array.isArray(answer.records)) {
-      throw new SpfAnswerError(`records must be an array, got ${describe(answer.records)}`, "invalid-answer");
+  if (keys.length === 1) {
+    if (keys[0] === "records") return "records";
+    if (keys[0] === "nxdomain" && answer.nxdomain === true) return "nxdomain";
+    if (keys[0] === "error" && (answer.error === "timeout" || answer.error === "servfail")) return answer.error;
+  }
+  throw new SpfAnswerError(`${ANSWER_SHAPE}; got an object with keys ${JSON.stringify(keys)}`, "invalid-answer");
+}
+
+/** Pushes the records of `{ records }` into `target` (an engine's scratch answer or a RawAnswer). */
+function fill(target, records) {
+  if (!Array.isArray(records)) {
+    throw new SpfAnswerError(`records must be an array, got ${describe(records)}`, "invalid-answer");
+  }
+  target.setRecords();
+  try {
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      if (typeof r === "string") {
+        target.pushText(r);
+      } else if (Array.isArray(r)) {
+        if (r.every((part) => typeof part === "string")) target.pushParts(r.join(""));
+        else target.pushOther("an array with a part that is not a string");
+      } else if (r !== null && typeof r === "object" && !isBytes(r)) {
+        const { preference, exchange } = r;
+        if (Number.isInteger(preference) && preference >= 0 && preference <= 0xffff && typeof exchange === "string") {
+          target.pushMx(preference, exchange);
+        } else {
+          target.pushOther("an object that is not { preference: 0..65535, exchange: string }");
+        }
+      } else {
+        target.pushOther(describe(r));
+      }
     }
-    let records;
+  } catch (e) {
+    if (e instanceof SpfError) throw e;
+    throw new SpfAnswerError(`records cannot be read: ${describeError(e)}`, "invalid-answer");
+  }
+}
+
+// Module-private access to a LentAnswer's raw handle (set in its static block).
+let lentOf;
+const answerToken = Symbol("LentAnswer");
+
+/**
+ * An answer converted into the module once, to be given to many lookups (a cache,
+ * a benchmark, a test zone): `evaluator.answer(id, LentAnswer.from(answer))` reads the
+ * same shapes as a plain answer, but only once. Records are read by the type of
+ * the lookup they answer, so one `Answer` fits lookups of any type.
+ */
+export class LentAnswer {
+  #raw;
+
+  constructor(token, raw) {
+    if (token !== answerToken) throw new SpfInputError("use LentAnswer.from(answer)", "invalid-argument");
+    this.#raw = raw;
+  }
+
+  static {
+    lentOf = (answer) => {
+      if (!answer.#raw) throw new SpfAnswerError("this answer was freed", "freed");
+      return answer.#raw;
+    };
+  }
+
+  /** Converts a plain answer (the shapes `answer()` takes); throws SpfAnswerError for any other value. */
+  static from(answer) {
+    if (answer instanceof LentAnswer) return answer;
+    const kind = answerKind(answer);
+    const raw = new wasm.RawAnswer();
     try {
-      records = JSON.stringify(answer.records);
+      if (kind === "bytes") raw.setWire(answer);
+      else if (kind === "records") fill(raw, answer.records);
+      else if (kind !== "nxdomain") raw.setTempfail(kind);
     } catch (e) {
-      throw new SpfAnswerError(`records cannot be read: ${describeError(e)}`, "invalid-answer");
+      raw.free();
+      throw converted(e);
     }
-    return call(() => raw.answerRecords(id, records));
+    return new LentAnswer(answerToken, raw);
   }
-  if (keys.length === 1 && keys[0] === "nxdomain" && answer.nxdomain === true) {
-    return call(() => raw.answerNxdomain(id));
+
+  /** Releases the WebAssembly memory now instead of at garbage collection. */
+  free() {
+    if (this.#raw) this.#raw.free();
+    this.#raw = undefined;
   }
-  if (keys.length === 1 && keys[0] === "error" && (answer.error === "timeout" || answer.error === "servfail")) {
-    return call(() => raw.answerTempfail(id, answer.error));
+}
+
+/** Gives `answer` to lookup `id` of a raw engine (evaluator or decision). */
+function deliver(raw, id, answer) {
+  if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) {
+    throw new SpfAnswerError(`lookup id must be an id from poll(), got ${describe(id)} ${String(id)}`, "unknown-id");
   }
-  throw new SpfAnswerError(`${shape}; got an object with keys ${JSON.stringify(keys)}`, "invalid-answer");
+  if (answer instanceof LentAnswer) {
+    const lent = lentOf(answer);
+    return call(() => raw.answerLent(id, lent));
+  }
+  const kind = answerKind(answer);
+  if (kind === "bytes") return call(() => raw.answerWire(id, answer));
+  if (kind === "records") {
+    fill(raw, answer.records);
+    return call(() => raw.answerScratch(id));
+  }
+  if (kind === "nxdomain") return call(() => raw.answerNxdomain(id));
+  return call(() => raw.answerTempfail(id, kind));
 }
 
 /**
@@ -190,6 +312,9 @@ export function parseWhitelist(whitelist) {
   text(whitelist, "whitelist");
   return JSON.parse(call(() => wasm.parseWhitelist(whitelist)));
 }
+
+/** Query type names by DNS TYPE code. */
+const TYPES = { 1: "A", 28: "AAAA", 15: "MX", 16: "TXT", 12: "PTR" };
 
 // Module-private access to an engine's raw handle and done state (set in its static block).
 let rawOf;
@@ -220,9 +345,18 @@ class Engine {
   poll() {
     const raw = this.#live();
     if (this.#done) return this.#done;
-    const step = JSON.parse(call(() => raw.poll()));
-    if (step.done) this.#done = step;
-    return step;
+    const n = call(() => raw.poll());
+    if (n === -1) return { pending: true };
+    if (n === -2) {
+      this.#done = { done: JSON.parse(call(() => raw.outcome())) };
+      return this.#done;
+    }
+    const lookups = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const code = raw.lookupType(i);
+      lookups[i] = { id: raw.lookupId(i), name: raw.lookupName(i), type: TYPES[code] ?? `TYPE${code}` };
+    }
+    return { lookups };
   }
 
   /** Answers lookup `id` of the current batch. */
@@ -240,16 +374,16 @@ class Engine {
 /** A sans-IO check_host() evaluation: poll for lookups, answer them, poll again. */
 export class Evaluator extends Engine {
   constructor(request, options) {
-    const requestJson = json(request, "request");
+    const args = requestArgs(request);
     const optionsJson = json(options, "options", true);
-    super(call(() => new wasm.RawEvaluator(requestJson, optionsJson)));
+    super(call(() => new wasm.RawEvaluator(...args, optionsJson)));
   }
 
   /** Starts the next evaluation on this evaluator, keeping its buffers. */
   restart(request) {
-    const requestJson = json(request, "request");
+    const [ip, mailFrom, helo, receiver, now, heloIdentity] = requestArgs(request);
     const raw = rawOf(this);
-    call(() => raw.restart(requestJson));
+    call(() => raw.restart(ip, mailFrom, helo, receiver, now, heloIdentity));
     restarted(this);
   }
 }

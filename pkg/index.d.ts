@@ -77,7 +77,20 @@ export type Answer =
   | { error: "timeout" | "servfail" };
 
 /** Answers one lookup; throwing or rejecting counts as a temporary failure (temperror). */
-export type Resolve = (name: string, type: QueryType) => Answer | PromiseLike<Answer>;
+export type Resolve = (name: string, type: QueryType) => Answer | LentAnswer | PromiseLike<Answer | LentAnswer>;
+
+/**
+ * An answer converted into the WebAssembly module once, to be given to many lookups
+ * (a cache, a test zone, a benchmark) without being read again. `{ records }` are
+ * read by the type of the lookup they answer, so one LentAnswer fits any lookup.
+ */
+export class LentAnswer {
+  private constructor();
+  /** Converts a plain answer; throws SpfAnswerError (`invalid-answer`) for any other value. */
+  static from(answer: Answer | LentAnswer): LentAnswer;
+  /** Releases the WebAssembly memory now; answering with it afterwards throws SpfAnswerError `freed`. */
+  free(): void;
+}
 
 /** One step of a trace. */
 export type TraceEvent =
@@ -259,7 +272,7 @@ export class Evaluator {
   constructor(request: Request, options?: Options);
   poll(): Step<Outcome>;
   /** Throws SpfAnswerError for an unknown id, a second answer or a malformed answer. */
-  answer(id: number, answer: Answer): void;
+  answer(id: number, answer: Answer | LentAnswer): void;
   /** Starts the next evaluation on this evaluator, keeping its buffers. */
   restart(request: Request): void;
   /** Releases the WebAssembly memory now instead of at garbage collection. */

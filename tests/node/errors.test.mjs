@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   Evaluator,
+  LentAnswer,
   Policy,
   SpfAnswerError,
   SpfError,
@@ -236,6 +237,34 @@ test("restart runs the next evaluation on the same evaluator", () => {
     }
     assert.equal(step.done.result, want);
   }
+});
+
+test("LentAnswer: converted once, lent to many lookups of any type; bad shapes and freed answers throw", () => {
+  const txt = LentAnswer.from({ records: [["v=spf1 ip4:192.0.2.0/24", " -all"]] });
+  const nx = LentAnswer.from({ nxdomain: true });
+  const ev = new Evaluator(request, { prefetch: false });
+  for (const [ip, want] of [["192.0.2.10", "pass"], ["198.51.100.1", "fail"]]) {
+    ev.restart({ ...request, ip });
+    let step;
+    while (!(step = ev.poll()).done) {
+      for (const l of step.lookups) ev.answer(l.id, l.type === "TXT" ? txt : nx);
+    }
+    assert.equal(step.done.result, want);
+  }
+  for (const bad of [null, 5, "x", [], { records: 5 }, { nxdomain: false }, { error: "refused" }, { records: [], x: 1 }]) {
+    assert.throws(() => LentAnswer.from(bad), (e) => isTyped(e, SpfAnswerError) && e.code === "invalid-answer");
+  }
+  assert.throws(() => new LentAnswer(), (e) => isTyped(e, SpfInputError));
+  // An MX record lent to an A lookup is refused when given, not when converted.
+  const mx = LentAnswer.from({ records: [{ preference: 10, exchange: "mx.example.com" }] });
+  ev.restart({ ...request, ip: "192.0.2.10" });
+  const [first] = ev.poll().lookups;
+  assert.throws(() => ev.answer(first.id, mx), (e) => isTyped(e, SpfAnswerError) && e.code === "invalid-answer");
+  txt.free();
+  assert.throws(() => ev.answer(first.id, txt), (e) => isTyped(e, SpfAnswerError) && e.code === "freed");
+  ev.answer(first.id, LentAnswer.from(new Uint8Array([1, 2, 3])));
+  assert.equal(ev.poll().done.result, "temperror");
+  ev.free();
 });
 
 test("Policy: load errors and decisions", async () => {

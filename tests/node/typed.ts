@@ -2,6 +2,7 @@
 // type-check except the one marked @ts-expect-error, which must fail.
 import {
   Evaluator,
+  LentAnswer,
   Policy,
   SpfParseError,
   checkHost,
@@ -53,6 +54,11 @@ export async function usage(): Promise<[Outcome, Verdict]> {
     }
   }
   ev.restart({ ip: "2001:db8::1", mailFrom: "", helo: "mx.example.com", identity: "helo", now: 0 });
+  const nxdomain = LentAnswer.from({ nxdomain: true });
+  for (let step = ev.poll(); !step.done; step = ev.poll()) {
+    for (const lookup of step.lookups ?? []) ev.answer(lookup.id, nxdomain);
+  }
+  nxdomain.free();
   ev.free();
 
   const outcome = await checkHost(

@@ -2,13 +2,16 @@
 //!
 //! Thin on purpose: every function converts JS-side text into core types, calls
 //! the core, and converts the core's serialization back (object keys turned
-//! from snake_case into camelCase). The package's JS wrapper (`pkg/index.js`)
+//! from snake_case into camelCase). The package's JS wrapper (`pkg/api.js`)
 //! checks argument types, turns the error descriptions thrown here into
 //! `Error` subclasses, and runs the async resolver loop; nothing here does I/O.
 //!
-//! Values cross the boundary as JSON text: one string per call instead of one
-//! boundary crossing per field. Errors are thrown as a JSON object
-//! `{"name", "code", "message", ...}` in a JS string; `pkg/index.js` turns it
+//! An evaluation's hot path crosses the boundary with numbers and strings only:
+//! request fields, the lookups of a batch read by index, records pushed one by
+//! one into the engine's scratch answer or lent from a [`RawAnswer`] converted
+//! once. Options, policy requests, outcomes, verdicts and reports cross as JSON
+//! text, once per call. Errors are thrown as a JSON object
+//! `{"name", "code", "message", ...}` in a JS string; `pkg/api.js` turns it
 //! into the named error class.
 #![forbid(unsafe_code)]
 
@@ -26,7 +29,7 @@ use wasm_bindgen::prelude::*;
 // ---------------------------------------------------------------------------
 // Errors
 
-/// An error description thrown to JS: `pkg/index.js` builds the class `name`.
+/// An error description thrown to JS: `pkg/api.js` builds the class `name`.
 fn error(name: &str, code: &str, message: impl Display, extra: Value) -> JsValue {
     let mut obj = Map::new();
     obj.insert("name".into(), name.into());
@@ -199,29 +202,7 @@ pub fn parse_whitelist(text: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------
-// Requests and options (JSON text from `JSON.stringify` in the wrapper)
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct JsRequest {
-    ip: String,
-    mail_from: String,
-    helo: String,
-    #[serde(default)]
-    receiver: Option<String>,
-    #[serde(default)]
-    now: Option<u64>,
-    #[serde(default)]
-    identity: Option<JsIdentity>,
-}
-
-#[derive(Deserialize)]
-enum JsIdentity {
-    #[serde(rename = "mailFrom")]
-    MailFrom,
-    #[serde(rename = "helo")]
-    Helo,
-}
+// Requests (by field) and options (JSON text from `JSON.stringify` in the wrapper)
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -264,14 +245,24 @@ fn parse_ip(ip: &str) -> Result<IpAddr, JsValue> {
     })
 }
 
-fn request(text: &str) -> Result<Request, JsValue> {
-    let r: JsRequest = from_json(text, "invalid-request", "request")?;
-    let mut request = Request::new(parse_ip(&r.ip)?, &r.mail_from, &r.helo);
-    request.receiver = r.receiver.unwrap_or_default();
-    request.now = r.now.unwrap_or(0);
-    request.identity = match r.identity {
-        None | Some(JsIdentity::MailFrom) => Identity::MailFrom,
-        Some(JsIdentity::Helo) => Identity::Helo,
+/// A request from its fields, checked for type by the wrapper (`now` a
+/// non-negative integer).
+fn request(
+    ip: &str,
+    mail_from: &str,
+    helo: &str,
+    receiver: Option<String>,
+    now: f64,
+    helo_identity: bool,
+) -> Result<Request, JsValue> {
+    let mut request = Request::new(parse_ip(ip)?, mail_from, helo);
+    request.receiver = receiver.unwrap_or_default();
+    // Saturating: the wrapper passes integers in 0..2^64 only.
+    request.now = now as u64;
+    request.identity = if helo_identity {
+        Identity::Helo
+    } else {
+        Identity::MailFrom
     };
     Ok(request)
 }
@@ -309,94 +300,172 @@ fn bad_answer(message: impl Display) -> JsValue {
     error("SpfAnswerError", "invalid-answer", message, Value::Null)
 }
 
-/// `{records: [...]}` for a lookup of `qtype` (the records as JSON text).
-fn records_answer(qtype: QueryType, records: &str) -> Result<Answer, JsValue> {
-    let list: Vec<Value> = serde_json::from_str(records)
-        .map_err(|e| bad_answer(format_args!("records must be an array: {e}")))?;
-    let text = |v: &Value| {
-        v.as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| bad_answer(format_args!("a {qtype} record must be a string, found {v}")))
-    };
-    let name = |v: &Value| text(v).map(|s| s.trim_end_matches('.').to_owned());
-    let rdata = |v: &Value| -> Result<Rdata, JsValue> {
+/// One entry of a `{records: [...]}` answer as the wrapper read it, interpreted
+/// according to the type of the lookup it answers.
+enum Item {
+    /// A string.
+    Text(String),
+    /// An array of strings (TXT character-strings), joined.
+    Parts(String),
+    /// `{ preference, exchange }` with a preference in 0..=65535 and a string exchange.
+    Mx(u16, String),
+    /// Anything else, by its description.
+    Other(String),
+}
+
+impl Item {
+    fn describe(&self) -> String {
+        match self {
+            Item::Text(s) => format!("{s:?}"),
+            Item::Parts(s) => format!("an array of strings ({s:?})"),
+            Item::Mx(p, e) => format!("{{ preference: {p}, exchange: {e:?} }}"),
+            Item::Other(d) => d.clone(),
+        }
+    }
+
+    fn rdata(&self, qtype: QueryType) -> Result<Rdata, JsValue> {
+        let text = || match self {
+            Item::Text(s) => Ok(s.as_str()),
+            _ => Err(bad_answer(format_args!(
+                "a {qtype} record must be a string, found {}",
+                self.describe()
+            ))),
+        };
+        let name = |s: &str| s.trim_end_matches('.').to_owned();
         Ok(match qtype {
-            QueryType::A => Rdata::A(text(v)?.parse::<Ipv4Addr>().map_err(|_| {
+            QueryType::A => Rdata::A(text()?.parse::<Ipv4Addr>().map_err(|_| {
                 bad_answer(format_args!(
-                    "an A record must be an IPv4 address, found {v}"
+                    "an A record must be an IPv4 address, found {}",
+                    self.describe()
                 ))
             })?),
-            QueryType::Aaaa => Rdata::Aaaa(text(v)?.parse::<Ipv6Addr>().map_err(|_| {
+            QueryType::Aaaa => Rdata::Aaaa(text()?.parse::<Ipv6Addr>().map_err(|_| {
                 bad_answer(format_args!(
-                    "an AAAA record must be an IPv6 address, found {v}"
+                    "an AAAA record must be an IPv6 address, found {}",
+                    self.describe()
                 ))
             })?),
-            QueryType::Ptr => Rdata::Ptr(name(v)?),
-            QueryType::Txt => Rdata::Txt(match v {
-                Value::Array(parts) => {
-                    let mut joined = String::new();
-                    for part in parts {
-                        joined.push_str(&text(part)?);
-                    }
-                    joined.into_bytes()
+            QueryType::Ptr => Rdata::Ptr(name(text()?)),
+            QueryType::Txt => match self {
+                Item::Parts(s) => Rdata::Txt(s.clone().into_bytes()),
+                _ => Rdata::Txt(text()?.as_bytes().to_vec()),
+            },
+            QueryType::Mx => match self {
+                Item::Mx(preference, exchange) => Rdata::Mx {
+                    preference: *preference,
+                    exchange: name(exchange),
+                },
+                _ => {
+                    return Err(bad_answer(format_args!(
+                        "an MX record must be {{ preference: 0..65535, exchange: string }}, found {}",
+                        self.describe()
+                    )));
                 }
-                v => text(v)?.into_bytes(),
-            }),
-            QueryType::Mx => {
-                let bad = || {
-                    bad_answer(format_args!(
-                        "an MX record must be {{ preference: 0..65535, exchange: string }}, found {v}"
-                    ))
-                };
-                let preference = v
-                    .get("preference")
-                    .and_then(Value::as_u64)
-                    .and_then(|p| u16::try_from(p).ok())
-                    .ok_or_else(bad)?;
-                let exchange = v.get("exchange").ok_or_else(bad).and_then(name)?;
-                Rdata::Mx {
-                    preference,
-                    exchange,
-                }
-            }
+            },
             other => return Err(bad_answer(format_args!("unsupported type {other}"))),
         })
-    };
-    list.iter()
-        .map(rdata)
-        .collect::<Result<_, _>>()
-        .map(Answer::Records)
+    }
 }
 
-/// The lookups of a batch as `{"lookups":[{"id","name","type"}]}`.
-fn lookups_json(batch: &[Lookup]) -> String {
-    #[derive(Serialize)]
-    struct Lookups<'a> {
-        lookups: Vec<JsLookup<'a>>,
-    }
-    #[derive(Serialize)]
-    struct JsLookup<'a> {
-        id: u32,
-        name: &'a str,
-        #[serde(rename = "type")]
-        qtype: &'static str,
-    }
-    let lookups: Vec<_> = batch
-        .iter()
-        .map(|l| JsLookup {
-            id: l.id.0,
-            name: &l.name,
-            qtype: l.qtype.as_str(),
-        })
-        .collect();
-    serde_json::to_string(&Lookups { lookups }).unwrap_or_default()
+/// An answer read from JS once, given to lookups by reference (`LentAnswer.from` in
+/// the wrapper) or rebuilt in an engine's scratch space for each plain answer.
+#[derive(Default)]
+enum Lent {
+    #[default]
+    NxDomain,
+    TempFail(String),
+    Records(Vec<Item>),
+    Wire(Vec<u8>),
 }
+
+impl Lent {
+    fn push(&mut self, item: Item) {
+        match self {
+            Lent::Records(items) => items.push(item),
+            other => *other = Lent::Records(vec![item]),
+        }
+    }
+}
+
+/// The methods by which the wrapper fills a [`Lent`] field `$field` of `$raw`.
+macro_rules! filling {
+    ($raw:ty, $($field:ident).+) => {
+        #[wasm_bindgen]
+        impl $raw {
+            /// Starts a `{records: [...]}` answer with no records.
+            #[wasm_bindgen(js_name = setRecords)]
+            pub fn set_records(&mut self) {
+                match &mut self.$($field).+ {
+                    Lent::Records(items) => items.clear(),
+                    other => *other = Lent::Records(Vec::new()),
+                }
+            }
+
+            /// Adds a string record.
+            #[wasm_bindgen(js_name = pushText)]
+            pub fn push_text(&mut self, text: String) {
+                self.$($field).+.push(Item::Text(text));
+            }
+
+            /// Adds a TXT record given as character-strings, already joined.
+            #[wasm_bindgen(js_name = pushParts)]
+            pub fn push_parts(&mut self, joined: String) {
+                self.$($field).+.push(Item::Parts(joined));
+            }
+
+            /// Adds an MX record.
+            #[wasm_bindgen(js_name = pushMx)]
+            pub fn push_mx(&mut self, preference: u16, exchange: String) {
+                self.$($field).+.push(Item::Mx(preference, exchange));
+            }
+
+            /// Adds a record of no usable shape, by its description.
+            #[wasm_bindgen(js_name = pushOther)]
+            pub fn push_other(&mut self, description: String) {
+                self.$($field).+.push(Item::Other(description));
+            }
+        }
+    };
+}
+
+/// An answer converted once, to be lent to many lookups (`Answer` in the wrapper).
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct RawAnswer {
+    lent: Lent,
+}
+
+#[wasm_bindgen]
+impl RawAnswer {
+    /// An NXDOMAIN answer until set otherwise.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> RawAnswer {
+        RawAnswer::default()
+    }
+
+    /// Makes this a temporary failure.
+    #[wasm_bindgen(js_name = setTempfail)]
+    pub fn set_tempfail(&mut self, reason: String) {
+        self.lent = Lent::TempFail(reason);
+    }
+
+    /// Makes this a raw DNS response message.
+    #[wasm_bindgen(js_name = setWire)]
+    pub fn set_wire(&mut self, message: Vec<u8>) {
+        self.lent = Lent::Wire(message);
+    }
+}
+
+filling!(RawAnswer, lent);
 
 /// An engine of the core (evaluator or policy decision) with the type of each lookup
-/// it handed out, by which record answers are read.
+/// it handed out, by which record answers are read, the last batch for the wrapper
+/// to read by index, and the scratch space of plain answers.
 struct Driven<E> {
     engine: E,
     handed: HashMap<u32, QueryType>,
+    batch: Vec<Lookup>,
+    scratch: Lent,
 }
 
 impl<E: Engine> Driven<E>
@@ -407,18 +476,41 @@ where
         Driven {
             engine,
             handed: HashMap::new(),
+            batch: Vec::new(),
+            scratch: Lent::default(),
         }
     }
 
-    /// The next step as JSON: `{"lookups": [...]}`, `{"pending": true}` or `{"done": ...}`.
-    fn poll(&mut self) -> String {
+    /// The next step: the number of lookups in a new batch (read with `lookup_*`),
+    /// -1 for pending, -2 for done (read with `outcome`).
+    fn poll(&mut self) -> i32 {
         match self.engine.poll() {
             Step::Lookups(batch) => {
                 self.handed.extend(batch.iter().map(|l| (l.id.0, l.qtype)));
-                lookups_json(&batch)
+                self.batch.clear();
+                self.batch.extend_from_slice(&batch);
+                i32::try_from(self.batch.len()).unwrap_or(i32::MAX)
             }
-            Step::Pending => r#"{"pending":true}"#.to_owned(),
-            Step::Done(value) => format!(r#"{{"done":{}}}"#, to_js_json(value)),
+            Step::Pending => -1,
+            Step::Done(_) => -2,
+        }
+    }
+
+    fn lookup(&self, index: usize) -> Result<&Lookup, JsValue> {
+        self.batch
+            .get(index)
+            .ok_or_else(|| input_error("invalid-argument", "no such lookup in the batch"))
+    }
+
+    fn outcome(&mut self) -> Result<String, JsValue> {
+        match self.engine.poll() {
+            Step::Done(value) => Ok(to_js_json(value)),
+            _ => Err(error(
+                "SpfError",
+                "internal",
+                "the engine is not done",
+                Value::Null,
+            )),
         }
     }
 
@@ -428,18 +520,29 @@ where
             .map_err(answer_error)
     }
 
-    fn answer_records(&mut self, id: u32, records_json: &str) -> Result<(), JsValue> {
-        let qtype = *self
-            .handed
-            .get(&id)
-            .ok_or_else(|| answer_error(AnswerError::UnknownId(LookupId(id))))?;
-        self.answer(id, records_answer(qtype, records_json)?)
-    }
-
     fn answer_wire(&mut self, id: u32, message: &[u8]) -> Result<(), JsValue> {
         self.engine
             .answer_wire(LookupId(id), message)
             .map_err(answer_error)
+    }
+
+    fn answer_lent(&mut self, id: u32, lent: &Lent) -> Result<(), JsValue> {
+        match lent {
+            Lent::NxDomain => self.answer(id, Answer::NxDomain),
+            Lent::TempFail(reason) => self.answer(id, Answer::temp_fail(reason.as_str())),
+            Lent::Wire(message) => self.answer_wire(id, message),
+            Lent::Records(items) => {
+                let qtype = *self
+                    .handed
+                    .get(&id)
+                    .ok_or_else(|| answer_error(AnswerError::UnknownId(LookupId(id))))?;
+                let records = items
+                    .iter()
+                    .map(|item| item.rdata(qtype))
+                    .collect::<Result<_, _>>()?;
+                self.answer(id, Answer::Records(records))
+            }
+        }
     }
 }
 
@@ -448,15 +551,47 @@ macro_rules! answering {
     ($raw:ty, $what:literal) => {
         #[wasm_bindgen]
         impl $raw {
-            #[doc = concat!("The next step as JSON: `{\"lookups\": [...]}`, `{\"pending\": true}` or `{\"done\": ", $what, "}`.")]
-            pub fn poll(&mut self) -> String {
+            /// The next step: the number of lookups of a new batch, -1 for pending, -2 for done.
+            pub fn poll(&mut self) -> i32 {
                 self.inner.poll()
             }
 
-            /// Answers with records (a JSON array, read according to the lookup's type).
-            #[wasm_bindgen(js_name = answerRecords)]
-            pub fn answer_records(&mut self, id: u32, records_json: &str) -> Result<(), JsValue> {
-                self.inner.answer_records(id, records_json)
+            /// The id of lookup `index` of the last batch.
+            #[wasm_bindgen(js_name = lookupId)]
+            pub fn lookup_id(&self, index: usize) -> Result<u32, JsValue> {
+                Ok(self.inner.lookup(index)?.id.0)
+            }
+
+            /// The name of lookup `index` of the last batch.
+            #[wasm_bindgen(js_name = lookupName)]
+            pub fn lookup_name(&self, index: usize) -> Result<String, JsValue> {
+                Ok(self.inner.lookup(index)?.name.clone())
+            }
+
+            /// The DNS TYPE code of lookup `index` of the last batch.
+            #[wasm_bindgen(js_name = lookupType)]
+            pub fn lookup_type(&self, index: usize) -> Result<u16, JsValue> {
+                Ok(self.inner.lookup(index)?.qtype.code())
+            }
+
+            #[doc = concat!("The ", $what, " as JSON, once `poll` said done.")]
+            pub fn outcome(&mut self) -> Result<String, JsValue> {
+                self.inner.outcome()
+            }
+
+            /// Answers with the records pushed since `setRecords`.
+            #[wasm_bindgen(js_name = answerScratch)]
+            pub fn answer_scratch(&mut self, id: u32) -> Result<(), JsValue> {
+                let lent = std::mem::take(&mut self.inner.scratch);
+                let result = self.inner.answer_lent(id, &lent);
+                self.inner.scratch = lent;
+                result
+            }
+
+            /// Answers with an answer converted once (`LentAnswer.from`).
+            #[wasm_bindgen(js_name = answerLent)]
+            pub fn answer_lent(&mut self, id: u32, answer: &RawAnswer) -> Result<(), JsValue> {
+                self.inner.answer_lent(id, &answer.lent)
             }
 
             /// Answers NXDOMAIN.
@@ -491,26 +626,44 @@ pub struct RawEvaluator {
 
 #[wasm_bindgen]
 impl RawEvaluator {
-    /// Starts an evaluation of `request` (JSON) with `options` (JSON).
+    /// Starts an evaluation of a request (by its fields) with `options` (JSON).
     #[wasm_bindgen(constructor)]
-    pub fn new(request_json: &str, options_json: &str) -> Result<RawEvaluator, JsValue> {
-        let request = request(request_json)?;
+    pub fn new(
+        ip: &str,
+        mail_from: &str,
+        helo: &str,
+        receiver: Option<String>,
+        now: f64,
+        helo_identity: bool,
+        options_json: &str,
+    ) -> Result<RawEvaluator, JsValue> {
+        let request = request(ip, mail_from, helo, receiver, now, helo_identity)?;
         let config = config(options_json, Config::default())?;
         Ok(RawEvaluator {
             inner: Driven::new(Evaluator::new(request, config)),
         })
     }
 
-    /// Starts the next evaluation, keeping the buffers.
-    pub fn restart(&mut self, request_json: &str) -> Result<(), JsValue> {
-        let request = request(request_json)?;
+    /// Starts the next evaluation of a request (by its fields), keeping the buffers.
+    pub fn restart(
+        &mut self,
+        ip: &str,
+        mail_from: &str,
+        helo: &str,
+        receiver: Option<String>,
+        now: f64,
+        helo_identity: bool,
+    ) -> Result<(), JsValue> {
+        let request = request(ip, mail_from, helo, receiver, now, helo_identity)?;
         self.inner.engine.restart(&request);
         self.inner.handed.clear();
+        self.inner.batch.clear();
         Ok(())
     }
 }
 
 answering!(RawEvaluator, "outcome");
+filling!(RawEvaluator, inner.scratch);
 
 // ---------------------------------------------------------------------------
 // Policy
@@ -575,6 +728,7 @@ pub struct RawDecision {
 }
 
 answering!(RawDecision, "verdict");
+filling!(RawDecision, inner.scratch);
 
 // ---------------------------------------------------------------------------
 // DNS messages
