@@ -64,4 +64,7 @@ rustup component list --installed --toolchain nightly 2>/dev/null | grep -q '^cl
 (cd fuzz && cargo +nightly clippy --all-targets -- -D warnings)
 scripts/fuzz-smoke.sh
 
+step "settings page in headless chromium (tests/browser)"
+tests/browser/run.sh
+
 step "all checks passed"
