@@ -6,11 +6,13 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod addr;
 pub mod dns;
 pub mod eval;
 pub mod headers;
 pub mod lint;
-pub mod macros;
 pub mod policy;
 pub mod record;
 pub mod zone;
+
+pub use record::macros;

@@ -36,6 +36,8 @@ use std::ops::Range;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::{Serialize, Serializer};
 
+use crate::addr::{AddrError, AddrRule, ipv4_text, ipv6_text};
+
 /// Most networks one whitelist may hold; beyond it parsing stops with
 /// [`WhitelistErrorKind::TooManyNetworks`]. A hand-typed field never comes
 /// near it; the limit keeps memory bounded when the text is hostile.
@@ -784,141 +786,40 @@ fn parse_addr(text: &str) -> Result<IpAddr, WhitelistErrorKind> {
 
 /// Dotted quad: four decimal octets 0–255 without leading zeros.
 fn parse_ipv4(text: &str) -> Result<Ipv4Addr, WhitelistErrorKind> {
-    let found = text.split('.').count();
-    if found != 4 {
-        return Err(WhitelistErrorKind::OctetCount { found });
-    }
-    let mut octets = [0u8; 4];
-    for (slot, part) in octets.iter_mut().zip(text.split('.')) {
-        *slot = parse_octet(part)?;
-    }
-    Ok(Ipv4Addr::from(octets))
-}
-
-fn parse_octet(part: &str) -> Result<u8, WhitelistErrorKind> {
-    let bad = || WhitelistErrorKind::BadOctet { octet: quote(part) };
-    if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    if part.len() > 1 && part.starts_with('0') {
-        return Err(WhitelistErrorKind::LeadingZero { part: quote(part) });
-    }
-    if part.len() > 3 {
-        return Err(bad());
-    }
-    part.parse::<u8>().map_err(|_| bad())
+    ipv4_text(text.as_bytes()).map_err(addr_error)
 }
 
 /// RFC 4291 section 2.2: eight groups of 1–4 hex digits, one `::` standing for
 /// one or more zero groups, and optionally a dotted quad as the last 32 bits.
 fn parse_ipv6(text: &str) -> Result<Ipv6Addr, WhitelistErrorKind> {
-    let syntax = |detail| WhitelistErrorKind::Ipv6Syntax { detail };
     if !text
         .bytes()
         .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
     {
-        return Err(syntax(
-            "only hex digits, `:` and a final dotted IPv4 part are allowed",
-        ));
+        return Err(WhitelistErrorKind::Ipv6Syntax {
+            detail: "only hex digits, `:` and a final dotted IPv4 part are allowed",
+        });
     }
-    let mut groups = Groups::default();
-    match text.split_once("::") {
-        None => {
-            groups.push_all(text)?;
-            if groups.len < 8 {
-                return Err(syntax("fewer than 8 groups and no `::`"));
-            }
-            Ok(groups.addr(0))
-        }
-        Some((head, tail)) => {
-            if tail.contains("::") {
-                return Err(syntax("`::` may appear only once"));
-            }
-            if head.contains('.') {
-                return Err(syntax("the IPv4 part must come last"));
-            }
-            groups.push_all(head)?;
-            let head_len = groups.len;
-            groups.push_all(tail)?;
-            if groups.len > 7 {
-                return Err(syntax("`::` must stand for at least one group"));
-            }
-            Ok(groups.addr(head_len))
-        }
-    }
+    ipv6_text(text.as_bytes()).map_err(addr_error)
 }
 
-/// Up to eight 16-bit groups as read from text.
-#[derive(Default)]
-struct Groups {
-    values: [u16; 8],
-    len: usize,
-}
-
-impl Groups {
-    fn push(&mut self, value: u16) -> Result<(), WhitelistErrorKind> {
-        let slot = self
-            .values
-            .get_mut(self.len)
-            .ok_or(WhitelistErrorKind::Ipv6Syntax {
-                detail: "more than 8 groups",
-            })?;
-        *slot = value;
-        self.len += 1;
-        Ok(())
-    }
-
-    /// Reads `a:b:c` (empty text means no groups: one side of `::`).
-    fn push_all(&mut self, text: &str) -> Result<(), WhitelistErrorKind> {
-        if text.is_empty() {
-            return Ok(());
-        }
-        let mut parts = text.split(':').peekable();
-        while let Some(part) = parts.next() {
-            if part.contains('.') {
-                if parts.peek().is_some() {
-                    return Err(WhitelistErrorKind::Ipv6Syntax {
-                        detail: "the IPv4 part must come last",
-                    });
-                }
-                let [a, b, c, d] = parse_ipv4(part)?.octets();
-                self.push(u16::from_be_bytes([a, b]))?;
-                self.push(u16::from_be_bytes([c, d]))?;
-            } else if part.is_empty() {
-                return Err(WhitelistErrorKind::Ipv6Syntax {
-                    detail: "empty group (a single `:` at an end, or `:::`)",
-                });
-            } else if part.len() > 4 {
-                return Err(WhitelistErrorKind::Ipv6Syntax {
-                    detail: "a group has more than 4 hex digits",
-                });
-            } else {
-                let value =
-                    u16::from_str_radix(part, 16).map_err(|_| WhitelistErrorKind::Ipv6Syntax {
-                        detail: "a group is not hexadecimal",
-                    })?;
-                self.push(value)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// The address, with the zero groups of `::` inserted after `head_len` groups.
-    fn addr(&self, head_len: usize) -> Ipv6Addr {
-        let mut out = [0u16; 8];
-        let tail_len = self.len.saturating_sub(head_len);
-        for (i, v) in self.values.iter().take(self.len).enumerate() {
-            let at = if i < head_len {
-                i
-            } else {
-                8 - tail_len + (i - head_len)
-            };
-            if let Some(slot) = out.get_mut(at) {
-                *slot = *v;
-            }
-        }
-        Ipv6Addr::from(out)
-    }
+/// The whitelist's wording of what the address reader found wrong.
+fn addr_error(e: AddrError<'_>) -> WhitelistErrorKind {
+    let part = || quote(&String::from_utf8_lossy(e.at));
+    let detail = match e.rule {
+        AddrRule::OctetCount(found) => return WhitelistErrorKind::OctetCount { found },
+        AddrRule::Octet => return WhitelistErrorKind::BadOctet { octet: part() },
+        AddrRule::LeadingZero => return WhitelistErrorKind::LeadingZero { part: part() },
+        AddrRule::SecondGap => "`::` may appear only once",
+        AddrRule::TooFewGroups => "fewer than 8 groups and no `::`",
+        AddrRule::TooManyGroups => "more than 8 groups",
+        AddrRule::EmptyGap => "`::` must stand for at least one group",
+        AddrRule::LongGroup => "a group has more than 4 hex digits",
+        AddrRule::EmptyGroup => "empty group (a single `:` at an end, or `:::`)",
+        AddrRule::Ipv4NotLast => "the IPv4 part must come last",
+        AddrRule::Syntax => "only hex digits, `:` and a final dotted IPv4 part are allowed",
+    };
+    WhitelistErrorKind::Ipv6Syntax { detail }
 }
 
 /// The text for a diagnostic, cut so hostile input cannot make it large.
