@@ -134,7 +134,7 @@ fn check(record: &[u8]) -> Result<(), Box<ParseError>> {
 fn terms<'a>(text: &'a str, mut f: impl FnMut(Term<'a>)) -> Result<(), Box<ParseError>> {
     let cx = Cx { text };
     let mut modifiers = Once::default();
-    for term in term_slices(text.as_bytes(), VERSION_LEN) {
+    for term in term_slices(text, VERSION_LEN) {
         match self::term(cx, term) {
             Ok((_, parsed)) => {
                 if let Err(fault) = modifiers.check(&parsed, term) {
@@ -233,16 +233,13 @@ fn is_continuation(byte: u8) -> bool {
 
 /// `terms = *( 1*SP ( directive / modifier ) )`: the terms' text from `from` on, each
 /// after its spaces and up to the next.
-fn term_slices(record: &[u8], from: usize) -> impl Iterator<Item = &[u8]> {
-    let mut rest = record.get(from..).unwrap_or_default();
+fn term_slices(record: &str, from: usize) -> impl Iterator<Item = &[u8]> {
+    let mut rest = record.as_bytes().get(from..).unwrap_or_default();
     std::iter::from_fn(move || {
-        let (after, _) = take_while::<_, _, ()>(|c| c == b' ')(rest).ok()?;
-        if after.is_empty() {
-            return None;
-        }
-        let end = memchr::memchr(b' ', after).unwrap_or(after.len());
+        let start = rest.iter().position(|&c| c != b' ')?;
+        let after = &rest[start..];
         let term;
-        (term, rest) = after.split_at(end);
+        (term, rest) = after.split_at(memchr::memchr(b' ', after).unwrap_or(after.len()));
         Some(term)
     })
 }
@@ -251,7 +248,7 @@ fn term_slices(record: &[u8], from: usize) -> impl Iterator<Item = &[u8]> {
 /// [`Record::spanned_terms`] share the cut, so spans need no storage.
 pub(super) fn term_bounds(text: &str, from: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
     let record = text.as_bytes();
-    term_slices(record, from).map(move |term| {
+    term_slices(text, from).map(move |term| {
         let start = term.as_ptr() as usize - record.as_ptr() as usize;
         (start, start + term.len())
     })
@@ -502,7 +499,7 @@ fn cidr_suffix(after: &[u8], max: u8) -> PResult<'_, u8> {
 
 /// An address as the error quotes it: the text before the first `/`.
 fn address_text(net: &[u8]) -> &[u8] {
-    let end = memchr::memchr(b'/', net).unwrap_or(net.len());
+    let end = net.iter().position(|&c| c == b'/').unwrap_or(net.len());
     &net[..end]
 }
 
@@ -558,7 +555,7 @@ fn dual_cidr_split(args: &[u8]) -> (&[u8], Option<&[u8]>, Option<&[u8]>) {
 
 /// `(before, digits)` when `s` ends in `/` followed by digits (possibly none).
 fn trailing_length(s: &[u8]) -> Option<(&[u8], &[u8])> {
-    let slash = memchr::memrchr(b'/', s)?;
+    let slash = s.iter().rposition(|&c| c == b'/')?;
     let digits = &s[slash + 1..];
     digits
         .iter()
@@ -657,7 +654,10 @@ fn domain_end(tail: &[u8]) -> bool {
         return true;
     }
     let literal = tail.strip_suffix(b".").unwrap_or(tail);
-    memchr::memrchr(b'.', literal).is_some_and(|dot| toplabel(&literal[dot + 1..]))
+    literal
+        .iter()
+        .rposition(|&c| c == b'.')
+        .is_some_and(|dot| toplabel(&literal[dot + 1..]))
 }
 
 /// `toplabel = ( *alphanum ALPHA *alphanum ) / ( 1*alphanum "-" *( alphanum / "-" )
