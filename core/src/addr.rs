@@ -110,12 +110,12 @@ fn preceded_by_dot(input: &[u8]) -> AddrResult<'_, u8> {
 #[inline(always)]
 fn qnum(input: &[u8]) -> AddrResult<'_, u8> {
     let (mut value, mut len) = (0u16, 0);
-    while let Some(&c) = input.get(len).filter(|c| c.is_ascii_digit() && len < 3) {
-        value = value * 10 + u16::from(c - b'0');
-        len += 1;
-        if value == 0 {
+    for &c in input.iter().take(3) {
+        if !c.is_ascii_digit() || (len == 1 && value == 0) {
             break;
         }
+        value = value * 10 + u16::from(c - b'0');
+        len += 1;
     }
     let (digits, rest) = input.split_at(len);
     match u8::try_from(value) {
