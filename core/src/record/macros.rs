@@ -1,7 +1,7 @@
 //! Macro-strings (RFC 7208 §7): their grammar, and expansion against a request.
 //!
 //! The grammar is the `macro-string` part of RFC 7208 §12 as nom parsers, one per rule
-//! and named after it ([`macro_string`], `macro_expand`, `macro_letter`,
+//! and named after it (`macro_string`, `macro_expand`, `macro_letter`,
 //! `transformers`...). A [`MacroString`] is validated once, when a record is parsed,
 //! and then walked as [`Piece`]s without allocating. [`expand`] turns it into text for
 //! a DNS name or an explanation.
