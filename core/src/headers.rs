@@ -207,9 +207,16 @@ pub fn authentication_results(
 /// Replaces what must not appear in a header (controls, CR, LF, non-ASCII)
 /// by `?` (dashes by `-`) and cuts after [`MAX_VALUE_CHARS`] characters.
 fn printable(text: &str) -> String {
+    sanitized(text, MAX_VALUE_CHARS)
+}
+
+/// The one sanitizer for text that goes into a header or an SMTP reply: printable
+/// ASCII, dashes as `-`, anything else (controls, CR, LF, non-ASCII) as `?`, cut to
+/// `max_chars` characters with `...` when longer.
+pub(crate) fn sanitized(text: &str, max_chars: usize) -> String {
     let mut out: String = text
         .chars()
-        .take(MAX_VALUE_CHARS + 1)
+        .take(max_chars + 1)
         .map(|c| match c {
             ' '..='~' => c,
             // Our own problem messages use dashes (`ip4:192.0.2.0/33 — CIDR ...`).
@@ -217,8 +224,8 @@ fn printable(text: &str) -> String {
             _ => '?',
         })
         .collect();
-    if out.len() > MAX_VALUE_CHARS {
-        out.truncate(MAX_VALUE_CHARS - 3);
+    if out.len() > max_chars {
+        out.truncate(max_chars.saturating_sub(3));
         out.push_str("...");
     }
     out

@@ -23,17 +23,19 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod addr;
 pub mod dns;
 pub mod eval;
 pub mod headers;
 pub mod lint;
-pub mod macros;
 pub mod policy;
 pub mod record;
 #[cfg(feature = "serde")]
 mod serialize;
 #[cfg(feature = "zone")]
 pub mod zone;
+
+pub use record::macros;
 
 /// The README's code, compiled and run as doctests.
 #[cfg(all(doctest, feature = "serde"))]

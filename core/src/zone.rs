@@ -21,10 +21,8 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use serde_json::Value;
 
-use crate::dns::{Answer, Lookup, QueryType, Rdata};
-
-/// Longest CNAME chain followed before answering with a temporary failure.
-const MAX_CNAME_HOPS: usize = 16;
+use crate::dns::wire::MAX_CNAME_HOPS;
+use crate::dns::{Answer, Lookup, QueryType, Rdata, normalize};
 
 /// A zone file that does not have the expected shape.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,10 +150,6 @@ impl Zone {
         }
         Answer::temp_fail("CNAME chain too long")
     }
-}
-
-fn normalize(name: &str) -> String {
-    name.trim_end_matches('.').to_ascii_lowercase()
 }
 
 fn rdata_type(r: &Rdata) -> QueryType {

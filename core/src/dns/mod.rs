@@ -214,3 +214,9 @@ impl fmt::Display for Answer {
         }
     }
 }
+
+/// A name as zones and caches key it: without its final dots, in lower case (DNS names
+/// compare without case).
+pub(crate) fn normalize(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}

@@ -15,7 +15,7 @@ use super::findings::{lint_record, syntax_finding};
 use super::flatten::{self, Flattening};
 use super::{Finding, Severity, codes};
 use crate::dns::name::is_queryable_name;
-use crate::dns::{Answer, AnswerError, Lookup, LookupId, QueryType, Rdata};
+use crate::dns::{Answer, AnswerError, Lookup, LookupId, QueryType, Rdata, normalize};
 use crate::eval::{Limits, VoidCounting};
 use crate::macros::MacroString;
 use crate::record::{
@@ -1162,10 +1162,6 @@ pub(super) fn target(spec: Option<&MacroString<'_>>, domain: &str) -> Option<Str
         None => Some(normalize(domain)),
         Some(spec) => literal(spec),
     }
-}
-
-pub(super) fn normalize(name: &str) -> String {
-    name.trim_end_matches('.').to_ascii_lowercase()
 }
 
 /// A network of an address answer to a `qtype` query, at a prefix length, without

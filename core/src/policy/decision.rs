@@ -51,7 +51,7 @@ use crate::dns::{Answer, Lookup, LookupId};
 use crate::eval::{
     AnswerError, Config, Evaluator, Identity, Outcome, Problem, Request, SpfResult, Step,
 };
-use crate::headers::{CheckFacts, authentication_results, received_spf};
+use crate::headers::{CheckFacts, authentication_results, received_spf, sanitized};
 
 use super::document::{Check, Mode, Policy};
 
@@ -628,23 +628,9 @@ fn strip_brackets(address: &str) -> &str {
 /// else `?`)
 /// and at most [`MAX_REPLY_TEXT`] characters.
 fn reply(code: u16, enhanced: &'static str, text: &str) -> SmtpReply {
-    let mut text: String = text
-        .chars()
-        .take(MAX_REPLY_TEXT + 1)
-        .map(|c| match c {
-            ' '..='~' => c,
-            // Our own messages use dashes (`ip4:192.0.2.0/33 — CIDR ...`).
-            '\u{2013}' | '\u{2014}' => '-',
-            _ => '?',
-        })
-        .collect();
-    if text.len() > MAX_REPLY_TEXT {
-        text.truncate(MAX_REPLY_TEXT - 3);
-        text.push_str("...");
-    }
     SmtpReply {
         code,
         enhanced,
-        text,
+        text: sanitized(text, MAX_REPLY_TEXT),
     }
 }

@@ -189,3 +189,111 @@ impl fmt::Display for ParseError {
         write!(f, "{} (byte {})", self.kind, self.offset)
     }
 }
+
+/// A grammar failure inside the parsers: what, and the text it points at, a sub-slice
+/// of the parsed text, so its offset is known. Small and `Copy`, so the nom parsers
+/// move it cheaply; the public [`ParseError`] is built from it once, at the top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fault<'a> {
+    pub(crate) kind: FaultKind,
+    pub(crate) at: &'a [u8],
+}
+
+/// [`ParseErrorKind`] without its owned data (an unknown mechanism's name is the text
+/// the fault points at).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FaultKind {
+    /// No rule matched here: alternatives backtrack on it.
+    Syntax,
+    MissingMechanism,
+    UnknownMechanism,
+    UnexpectedArgument,
+    MissingDomain,
+    InvalidDomainEnd,
+    InvalidMacro,
+    InvalidMacroLetter(u8),
+    MacroLetterOnlyInExp(u8),
+    ZeroMacroDigits,
+    CidrTooLong {
+        length: u32,
+        max: u8,
+    },
+    InvalidCidr,
+    InvalidIp4,
+    InvalidIp6,
+    DuplicateModifier(&'static str),
+    /// A byte outside printable ASCII.
+    Character(u8),
+}
+
+impl<'a> Fault<'a> {
+    pub(crate) fn new(kind: FaultKind, at: &'a [u8]) -> Self {
+        Fault { kind, at }
+    }
+
+    /// The public kind.
+    pub(crate) fn kind(&self) -> ParseErrorKind {
+        match self.kind {
+            // Nothing reaches the top as `Syntax`: every rule that can be the last to
+            // fail says why. Should one, the term is at least pointed at.
+            FaultKind::Syntax | FaultKind::UnexpectedArgument => ParseErrorKind::UnexpectedArgument,
+            FaultKind::MissingMechanism => ParseErrorKind::MissingMechanism,
+            FaultKind::UnknownMechanism => ParseErrorKind::UnknownMechanism {
+                name: excerpt(&String::from_utf8_lossy(self.at)),
+            },
+            FaultKind::MissingDomain => ParseErrorKind::MissingDomain,
+            FaultKind::InvalidDomainEnd => ParseErrorKind::InvalidDomainEnd,
+            FaultKind::InvalidMacro => ParseErrorKind::InvalidMacro,
+            FaultKind::InvalidMacroLetter(c) => ParseErrorKind::InvalidMacroLetter {
+                letter: char::from(c),
+            },
+            FaultKind::MacroLetterOnlyInExp(c) => ParseErrorKind::MacroLetterOnlyInExp {
+                letter: char::from(c),
+            },
+            FaultKind::ZeroMacroDigits => ParseErrorKind::ZeroMacroDigits,
+            FaultKind::CidrTooLong { length, max } => ParseErrorKind::CidrTooLong { length, max },
+            FaultKind::InvalidCidr => ParseErrorKind::InvalidCidr,
+            FaultKind::InvalidIp4 => ParseErrorKind::InvalidIp4,
+            FaultKind::InvalidIp6 => ParseErrorKind::InvalidIp6,
+            FaultKind::DuplicateModifier(name) => ParseErrorKind::DuplicateModifier { name },
+            FaultKind::Character(byte) if byte.is_ascii() => {
+                ParseErrorKind::ControlCharacter { byte }
+            }
+            FaultKind::Character(byte) => ParseErrorKind::NonAscii { byte },
+        }
+    }
+}
+
+impl<'a> nom::error::ParseError<&'a [u8]> for Fault<'a> {
+    fn from_error_kind(at: &'a [u8], _: nom::error::ErrorKind) -> Self {
+        Fault::new(FaultKind::Syntax, at)
+    }
+
+    fn append(_: &'a [u8], _: nom::error::ErrorKind, other: Self) -> Self {
+        other
+    }
+}
+
+/// A grammar parser's result.
+pub(crate) type PResult<'a, T> = nom::IResult<&'a [u8], T, Fault<'a>>;
+
+/// Fails with `kind` at `at`, a fault alternatives may still backtrack from.
+#[cold]
+pub(crate) fn fail<T>(kind: FaultKind, at: &[u8]) -> PResult<'_, T> {
+    Err(nom::Err::Error(Fault::new(kind, at)))
+}
+
+/// Fails with `kind` at `at` for good: the rule matched far enough to be sure.
+#[cold]
+pub(crate) fn fail_for_good<T>(kind: FaultKind, at: &[u8]) -> PResult<'_, T> {
+    Err(nom::Err::Failure(Fault::new(kind, at)))
+}
+
+/// The fault of a failed parse (a complete parser is never `Incomplete`; should it be,
+/// the input is pointed at).
+pub(crate) fn fault_of<'a>(e: nom::Err<Fault<'a>>, input: &'a [u8]) -> Fault<'a> {
+    match e {
+        nom::Err::Error(f) | nom::Err::Failure(f) => f,
+        nom::Err::Incomplete(_) => Fault::new(FaultKind::Syntax, input),
+    }
+}

@@ -17,13 +17,13 @@ use std::fmt::{self, Write as _};
 use ipnet::{Ipv4Net, Ipv6Net};
 
 pub use self::error::{ParseError, ParseErrorKind};
+use self::macros::MacroString;
 pub use self::select::{Selection, is_spf_record, select_record};
-use crate::macros::MacroString;
 
 pub(crate) use self::parser::visit_terms_bytes;
 
 mod error;
-mod ipv6;
+pub mod macros;
 mod parser;
 mod select;
 

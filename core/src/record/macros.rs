@@ -1,14 +1,22 @@
 //! Macro-strings (RFC 7208 §7): their grammar, and expansion against a request.
 //!
-//! A [`MacroString`] is validated once when a record is parsed and then walked as
-//! [`Piece`]s without allocating. [`expand`] turns it into text for a DNS name or an
-//! explanation.
+//! The grammar is the `macro-string` part of RFC 7208 §12 as nom parsers, one per rule
+//! and named after it (`macro_string`, `macro_expand`, `macro_letter`,
+//! `transformers`...). A [`MacroString`] is validated once, when a record is parsed,
+//! and then walked as [`Piece`]s without allocating. [`expand`] turns it into text for
+//! a DNS name or an explanation.
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::net::IpAddr;
 
-use crate::record::ParseErrorKind;
+use nom::Parser;
+use nom::bytes::complete::{tag_no_case, take_while};
+use nom::character::complete::digit0;
+use nom::combinator::{cut, opt};
+
+use super::ParseErrorKind;
+use super::error::{FaultKind, PResult, fail, fault_of};
 
 /// A validated macro-string, borrowed from the record text or owned.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -16,7 +24,7 @@ pub struct MacroString<'a>(Cow<'a, str>);
 
 impl<'a> MacroString<'a> {
     /// Validates `text` as a macro-string. `in_exp_text` allows the `c`, `r` and `t`
-    /// letters, which RFC 7208 permits only in explanation text.
+    /// letters and spaces, which RFC 7208 permits only in explanation text.
     ///
     /// ```
     /// use spfgate::macros::MacroString;
@@ -24,34 +32,24 @@ impl<'a> MacroString<'a> {
     /// assert!(MacroString::parse("%{c}.example", false).is_err());
     /// ```
     pub fn parse(text: &'a str, in_exp_text: bool) -> Result<Self, (ParseErrorKind, usize, usize)> {
-        Self::parse_with_tail(text, in_exp_text).map(|(ms, _)| ms)
-    }
-
-    /// Like [`MacroString::parse`], and also returns the literal text after the last
-    /// macro or escape (empty when the string ends in one). The record parser checks
-    /// `domain-end` on it without walking the pieces a second time.
-    pub(crate) fn parse_with_tail(
-        text: &'a str,
-        in_exp_text: bool,
-    ) -> Result<(Self, &'a str), (ParseErrorKind, usize, usize)> {
-        let tail = validate::<false>(text, in_exp_text)?;
-        Ok((MacroString(Cow::Borrowed(text)), &text[tail..]))
-    }
-
-    /// [`MacroString::parse_with_tail`] for text from a parsed record's term whose
-    /// characters the record parser already found printable ASCII without spaces, so
-    /// only the macros are checked, not every byte again. Record text is never
-    /// explanation text: `c`, `r` and `t` are refused.
-    pub(crate) fn parse_checked_with_tail(
-        text: &'a str,
-    ) -> Result<(Self, &'a str), (ParseErrorKind, usize, usize)> {
-        let tail = validate::<true>(text, false)?;
-        Ok((MacroString(Cow::Borrowed(text)), &text[tail..]))
+        let source = if in_exp_text {
+            Source::Explanation
+        } else {
+            Source::Record
+        };
+        let input = text.as_bytes();
+        match macro_string(input, source) {
+            Ok(_) => Ok(MacroString(Cow::Borrowed(text))),
+            Err(e) => {
+                let fault = fault_of(e, input);
+                let at = fault.at.as_ptr() as usize - input.as_ptr() as usize;
+                Err((fault.kind(), at, fault.at.len()))
+            }
+        }
     }
 
     /// Text known to be a valid macro-string without walking it again: a domain-spec
-    /// copied out of a parsed record, or record text that holds no `%` (printable ASCII
-    /// without a macro is a valid macro-string as it stands).
+    /// copied out of a parsed record, or record text the grammar just checked.
     pub(crate) fn from_validated(text: &'a str) -> Self {
         MacroString(Cow::Borrowed(text))
     }
@@ -232,101 +230,112 @@ fn parse_macro_body(body: &str) -> Macro<'_> {
     }
 }
 
+/// Where a macro-string is written: it decides which characters and letters it may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// A term of a record, whose bytes the record parser has already found printable
+    /// ASCII without spaces; `c`, `r` and `t` are refused.
+    Term,
+    /// Other record text: printable ASCII without spaces; `c`, `r` and `t` refused.
+    Record,
+    /// Explanation text (RFC 7208 §6.2): spaces, and `c`, `r` and `t` too.
+    Explanation,
+}
+
+/// `macro-string = *( macro-expand / macro-literal )`, over all of `input`. Returns the
+/// literal text after the last `macro-expand` (all of `input` when it holds none, empty
+/// when it ends in one), where a domain-spec's `domain-end` is checked.
+pub(crate) fn macro_string(input: &[u8], source: Source) -> PResult<'_, &[u8]> {
+    let mut tail = input;
+    let mut rest = input;
+    loop {
+        let (after, _) = macro_literals(rest, source)?;
+        if after.is_empty() {
+            return Ok((after, tail));
+        }
+        (rest, _) = macro_expand(after, source)?;
+        tail = rest;
+    }
+}
+
+/// `*macro-literal` with `macro-literal = %x21-24 / %x26-7E` (and spaces in explanation
+/// text): the run up to the next `%`. Any other byte is an error.
+fn macro_literals(input: &[u8], source: Source) -> PResult<'_, &[u8]> {
+    let end = match source {
+        // The record parser checked the bytes: only the next `%` is looked for.
+        Source::Term => input.iter().position(|&c| c == b'%').unwrap_or(input.len()),
+        Source::Record | Source::Explanation => {
+            let space = source == Source::Explanation;
+            let end = input
+                .iter()
+                .position(|&c| !(is_macro_literal(c) || space && c == b' '))
+                .unwrap_or(input.len());
+            match input.get(end) {
+                None | Some(b'%') => end,
+                Some(&c) => return fail(FaultKind::Character(c), &input[end..end + 1]),
+            }
+        }
+    };
+    let (literals, rest) = input.split_at(end);
+    Ok((rest, literals))
+}
+
+/// `macro-literal = %x21-24 / %x26-7E`: visible characters but `%`.
+fn is_macro_literal(c: u8) -> bool {
+    matches!(c, 0x21..=0x24 | 0x26..=0x7e)
+}
+
+/// `macro-expand = ( "%{" macro-letter transformers *delimiter "}" ) / "%%" / "%_" / "%-"`,
+/// at a `%`. Once `%{` has matched, the rest must follow.
+fn macro_expand(input: &[u8], source: Source) -> PResult<'_, ()> {
+    match input {
+        [b'%', b'%' | b'_' | b'-', rest @ ..] => Ok((rest, ())),
+        [b'%', b'{', rest @ ..] => cut(|i| macro_body(input, i, source)).parse(rest),
+        _ => fail(FaultKind::InvalidMacro, &input[..input.len().min(2)]),
+    }
+}
+
+/// `macro-letter transformers *delimiter "}"`, the inside of the `%{` at `start`.
+fn macro_body<'a>(start: &'a [u8], input: &'a [u8], source: Source) -> PResult<'a, ()> {
+    let (rest, _) = macro_letter(start, input, source)?;
+    let (rest, ()) = transformers(rest)?;
+    let (rest, _) = take_while(is_delimiter)(rest)?;
+    match rest.split_first() {
+        Some((b'}', rest)) => Ok((rest, ())),
+        _ => fail(FaultKind::InvalidMacro, &rest[..rest.len().min(1)]),
+    }
+}
+
+/// `macro-letter = "s" / "l" / "o" / "d" / "i" / "p" / "h" / "c" / "r" / "t" / "v"`, in
+/// either case; `c`, `r` and `t` only in explanation text (RFC 7208 §7.1).
+fn macro_letter<'a>(start: &'a [u8], input: &'a [u8], source: Source) -> PResult<'a, MacroLetter> {
+    let Some(&c) = input.first() else {
+        // `%{` and the end: the whole of what is there is the bad macro.
+        return fail(FaultKind::InvalidMacro, start);
+    };
+    let at = &input[..1];
+    match MacroLetter::from_ascii(c) {
+        None => fail(FaultKind::InvalidMacroLetter(c), at),
+        Some((letter, _)) if letter.exp_only() && source != Source::Explanation => {
+            fail(FaultKind::MacroLetterOnlyInExp(c), at)
+        }
+        Some((letter, _)) => Ok((&input[1..], letter)),
+    }
+}
+
+/// `transformers = *DIGIT [ "r" ]`; the digits may not be zero (RFC 7208 §7.1).
+fn transformers(input: &[u8]) -> PResult<'_, ()> {
+    let (rest, digits) = digit0(input)?;
+    if !digits.is_empty() && digits.iter().all(|&d| d == b'0') {
+        return fail(FaultKind::ZeroMacroDigits, digits);
+    }
+    let (rest, _) = opt(tag_no_case(&b"r"[..])).parse(rest)?;
+    Ok((rest, ()))
+}
+
+/// `delimiter = "." / "-" / "+" / "," / "/" / "_" / "="`.
 fn is_delimiter(c: u8) -> bool {
     matches!(c, b'.' | b'-' | b'+' | b',' | b'/' | b'_' | b'=')
-}
-
-/// Checks the macro-string grammar and returns where its trailing literal text starts
-/// (`text.len()` when it ends in a macro or escape); errors carry (kind, offset, length)
-/// within `text`. With `CHECKED` the characters are known to be valid, and literal
-/// text is skipped to the next `%` without looking at each byte's class.
-fn validate<const CHECKED: bool>(
-    text: &str,
-    in_exp_text: bool,
-) -> Result<usize, (ParseErrorKind, usize, usize)> {
-    let b = text.as_bytes();
-    let mut i = 0;
-    let mut tail = 0;
-    while i < b.len() {
-        let c = b[i];
-        if CHECKED && c != b'%' {
-            i = b[i..]
-                .iter()
-                .position(|&c| c == b'%')
-                .map_or(b.len(), |p| i + p);
-            continue;
-        }
-        if c != b'%' {
-            // Explanation text allows spaces; record terms never contain them.
-            let allowed = (0x21..=0x7e).contains(&c) || (in_exp_text && c == b' ');
-            if !allowed {
-                let kind = if c.is_ascii() {
-                    ParseErrorKind::ControlCharacter { byte: c }
-                } else {
-                    ParseErrorKind::NonAscii { byte: c }
-                };
-                return Err((kind, i, 1));
-            }
-            i += 1;
-            continue;
-        }
-        match b.get(i + 1) {
-            Some(b'%' | b'_' | b'-') => i += 2,
-            Some(b'{') => i = validate_macro(b, i, in_exp_text)?,
-            _ => return Err((ParseErrorKind::InvalidMacro, i, b.len().min(i + 2) - i)),
-        }
-        tail = i;
-    }
-    Ok(tail)
-}
-
-/// Validates `%{letter digits [r] delimiters}` starting at `start`; returns the index after `}`.
-fn validate_macro(
-    b: &[u8],
-    start: usize,
-    in_exp_text: bool,
-) -> Result<usize, (ParseErrorKind, usize, usize)> {
-    let mut i = start + 2;
-    let Some(&c) = b.get(i) else {
-        return Err((ParseErrorKind::InvalidMacro, start, b.len() - start));
-    };
-    let Some((letter, _)) = MacroLetter::from_ascii(c) else {
-        return Err((
-            ParseErrorKind::InvalidMacroLetter { letter: c as char },
-            i,
-            1,
-        ));
-    };
-    if letter.exp_only() && !in_exp_text {
-        return Err((
-            ParseErrorKind::MacroLetterOnlyInExp { letter: c as char },
-            i,
-            1,
-        ));
-    }
-    i += 1;
-    let digits_start = i;
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    if i > digits_start && b[digits_start..i].iter().all(|&d| d == b'0') {
-        return Err((
-            ParseErrorKind::ZeroMacroDigits,
-            digits_start,
-            i - digits_start,
-        ));
-    }
-    if i < b.len() && b[i].eq_ignore_ascii_case(&b'r') {
-        i += 1;
-    }
-    while i < b.len() && is_delimiter(b[i]) {
-        i += 1;
-    }
-    if b.get(i) != Some(&b'}') {
-        let len = if i < b.len() { 1 } else { 0 };
-        return Err((ParseErrorKind::InvalidMacro, i, len));
-    }
-    Ok(i + 1)
 }
 
 /// The values macros expand to, for one check.
