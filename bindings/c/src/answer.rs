@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use spfgate_core::dns::{Answer, Rdata};
 
 use crate::ffi::spfgate_status::{self, *};
-use crate::ffi::{Out, arg_mut, bytes, ffi, ffi_value, name};
+use crate::ffi::{Out, arg_mut, bytes, ffi, ffi_value, free_handle, name};
 
 /// A NOERROR answer under construction: a list of records, empty for "no
 /// data" (the name exists, the type does not). Add records with the
@@ -40,9 +40,9 @@ impl spfgate_answer {
 pub unsafe extern "C" fn spfgate_answer_new(out: *mut *mut spfgate_answer) -> spfgate_status {
     ffi! {
         let out = Out::new(out)?;
-        let answer = Box::new(spfgate_answer { answer: Answer::Records(Vec::new()) });
+        let answer = spfgate_answer { answer: Answer::Records(Vec::new()) };
         // SAFETY: the caller's contract.
-        unsafe { out.write(Box::into_raw(answer)) };
+        unsafe { out.write_handle(answer) };
         Ok(())
     }
 }
@@ -54,10 +54,8 @@ pub unsafe extern "C" fn spfgate_answer_new(out: *mut *mut spfgate_answer) -> sp
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spfgate_answer_free(answer: *mut spfgate_answer) {
     ffi_value! {(),
-        if !answer.is_null() {
-            // SAFETY: made by Box::into_raw in spfgate_answer_new, freed once.
-            drop(unsafe { Box::from_raw(answer) });
-        }
+        // SAFETY: the caller's contract.
+        unsafe { free_handle(answer) }
     }
 }
 

@@ -1,7 +1,7 @@
 //! `spfgate_error`: what is wrong with a record or a policy document, and where.
 
 use crate::ffi::spfgate_status::{self, *};
-use crate::ffi::{Out, arg, ffi, ffi_value, spfgate_str};
+use crate::ffi::{Out, arg, ffi, ffi_value, free_handle, spfgate_str};
 
 /// A parse or load error: a message for people and, where known, the byte
 /// offset and length of the offending text and its 1-based line and column.
@@ -25,9 +25,9 @@ impl spfgate_error {
     /// # Safety
     /// `out` is NULL or valid for writing one pointer.
     pub(crate) unsafe fn give(self, out: *mut *mut spfgate_error) {
-        if !out.is_null() {
+        if let Ok(out) = Out::new(out) {
             // SAFETY: the caller's contract.
-            unsafe { out.write(Box::into_raw(Box::new(self))) };
+            unsafe { out.write_handle(self) };
         }
     }
 }
@@ -39,10 +39,8 @@ impl spfgate_error {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spfgate_error_free(error: *mut spfgate_error) {
     ffi_value! {(),
-        if !error.is_null() {
-            // SAFETY: made by Box::into_raw in `give`, freed once.
-            drop(unsafe { Box::from_raw(error) });
-        }
+        // SAFETY: the caller's contract.
+        unsafe { free_handle(error) }
     }
 }
 

@@ -4,7 +4,7 @@ use spfgate_core::eval::{Config, Evaluator, Outcome, SpfResult};
 
 use crate::answer::spfgate_answer;
 use crate::ffi::spfgate_status::{self, *};
-use crate::ffi::{Out, arg, arg_mut, ffi, ffi_value, json, spfgate_str};
+use crate::ffi::{Out, arg, arg_mut, ffi, ffi_value, free_handle, json, spfgate_str};
 use crate::lookups::{Driven, spfgate_lookup, spfgate_step};
 use crate::request::{spfgate_config, spfgate_request};
 
@@ -124,11 +124,11 @@ pub unsafe extern "C" fn spfgate_evaluator_new(
             Some(c) => c.inner.clone(),
             None => Config::default(),
         };
-        let evaluator = Box::new(spfgate_evaluator {
+        let evaluator = spfgate_evaluator {
             driven: Driven::new(Evaluator::new(request, config)),
-        });
+        };
         // SAFETY: the caller's contract.
-        unsafe { out.write(Box::into_raw(evaluator)) };
+        unsafe { out.write_handle(evaluator) };
         Ok(())
     }
 }
@@ -141,10 +141,8 @@ pub unsafe extern "C" fn spfgate_evaluator_new(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spfgate_evaluator_free(evaluator: *mut spfgate_evaluator) {
     ffi_value! {(),
-        if !evaluator.is_null() {
-            // SAFETY: made by Box::into_raw in spfgate_evaluator_new, freed once.
-            drop(unsafe { Box::from_raw(evaluator) });
-        }
+        // SAFETY: the caller's contract.
+        unsafe { free_handle(evaluator) }
     }
 }
 

@@ -197,6 +197,28 @@ impl<T> Out<T> {
     }
 }
 
+impl<T> Out<*mut T> {
+    /// Hands `value` to the caller as a new handle, which [`free_handle`] frees.
+    ///
+    /// # Safety
+    /// As [`Out::write`].
+    pub(crate) unsafe fn write_handle(self, value: T) {
+        // SAFETY: the caller's contract.
+        unsafe { self.write(Box::into_raw(Box::new(value))) }
+    }
+}
+
+/// Frees a handle made by [`Out::write_handle`]; NULL does nothing.
+///
+/// # Safety
+/// `handle` is NULL or came from `Out::write_handle` and is not used again.
+pub(crate) unsafe fn free_handle<T>(handle: *mut T) {
+    if !handle.is_null() {
+        // SAFETY: made by Box::into_raw in `write_handle`, freed once.
+        drop(unsafe { Box::from_raw(handle) });
+    }
+}
+
 /// The bytes of a `(data, len)` argument; NULL `data` is allowed for `len == 0`.
 ///
 /// # Safety

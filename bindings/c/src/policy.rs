@@ -7,7 +7,7 @@ use crate::answer::spfgate_answer;
 use crate::error::spfgate_error;
 use crate::evaluator::spfgate_result;
 use crate::ffi::spfgate_status::{self, *};
-use crate::ffi::{Out, arg, arg_mut, ffi, ffi_value, json, spfgate_str, text};
+use crate::ffi::{Out, arg, arg_mut, ffi, ffi_value, free_handle, json, spfgate_str, text};
 use crate::lookups::{Driven, spfgate_lookup, spfgate_step};
 use crate::request::{spfgate_config, spfgate_request};
 
@@ -94,7 +94,7 @@ unsafe fn load(
         match parse(text) {
             Ok(policy) => {
                 // SAFETY: the caller's contract.
-                unsafe { out.write(Box::into_raw(Box::new(spfgate_policy { inner: policy }))) };
+                unsafe { out.write_handle(spfgate_policy { inner: policy }) };
                 Ok(())
             }
             Err(e) => {
@@ -157,10 +157,8 @@ pub unsafe extern "C" fn spfgate_policy_from_toml(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spfgate_policy_free(policy: *mut spfgate_policy) {
     ffi_value! {(),
-        if !policy.is_null() {
-            // SAFETY: made by Box::into_raw in `load`, freed once.
-            drop(unsafe { Box::from_raw(policy) });
-        }
+        // SAFETY: the caller's contract.
+        unsafe { free_handle(policy) }
     }
 }
 
@@ -197,11 +195,11 @@ pub unsafe extern "C" fn spfgate_policy_decide(
             Some(c) => policy.inner.decide_with(request, c.inner.clone()),
             None => policy.inner.decide(request),
         };
-        let decision = Box::new(spfgate_decision {
+        let decision = spfgate_decision {
             driven: Driven::new(decision),
-        });
+        };
         // SAFETY: the caller's contract.
-        unsafe { out.write(Box::into_raw(decision)) };
+        unsafe { out.write_handle(decision) };
         Ok(())
     }
 }
@@ -214,10 +212,8 @@ pub unsafe extern "C" fn spfgate_policy_decide(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spfgate_decision_free(decision: *mut spfgate_decision) {
     ffi_value! {(),
-        if !decision.is_null() {
-            // SAFETY: made by Box::into_raw in spfgate_policy_decide, freed once.
-            drop(unsafe { Box::from_raw(decision) });
-        }
+        // SAFETY: the caller's contract.
+        unsafe { free_handle(decision) }
     }
 }
 

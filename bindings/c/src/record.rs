@@ -4,7 +4,7 @@ use spfgate_core::record::{ParseError, Record};
 
 use crate::error::spfgate_error;
 use crate::ffi::spfgate_status::{self, *};
-use crate::ffi::{Out, arg, bytes, ffi, ffi_value, json, spfgate_str};
+use crate::ffi::{Out, arg, bytes, ffi, ffi_value, free_handle, json, spfgate_str};
 
 /// A parsed SPF record. Made by `spfgate_record_parse()`, freed by
 /// `spfgate_record_free()`.
@@ -54,12 +54,12 @@ pub unsafe extern "C" fn spfgate_record_parse(
         let data = unsafe { bytes(data, len) }?;
         match Record::parse_bytes(data) {
             Ok(record) => {
-                let record = Box::new(spfgate_record {
+                let record = spfgate_record {
                     text: record.to_string(),
                     json: json(&record)?,
-                });
+                };
                 // SAFETY: the caller's contract.
-                unsafe { out.write(Box::into_raw(record)) };
+                unsafe { out.write_handle(record) };
                 Ok(())
             }
             Err(e) => {
@@ -107,10 +107,8 @@ pub unsafe extern "C" fn spfgate_record_validate(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spfgate_record_free(record: *mut spfgate_record) {
     ffi_value! {(),
-        if !record.is_null() {
-            // SAFETY: made by Box::into_raw in spfgate_record_parse, freed once.
-            drop(unsafe { Box::from_raw(record) });
-        }
+        // SAFETY: the caller's contract.
+        unsafe { free_handle(record) }
     }
 }
 

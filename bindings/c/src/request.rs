@@ -8,7 +8,7 @@ use spfgate_core::eval::{Config, Identity, Limits, Request, VoidCounting};
 use spfgate_core::policy::DecisionRequest;
 
 use crate::ffi::spfgate_status::{self, *};
-use crate::ffi::{Out, arg, arg_mut, bytes, ffi, ffi_value, name, text};
+use crate::ffi::{Out, arg, arg_mut, bytes, ffi, ffi_value, free_handle, name, text};
 
 /// One SMTP transaction's facts: client IP, MAIL FROM, HELO, receiver, time,
 /// identity. Made by `spfgate_request_new()`, filled by the setters, read by
@@ -78,16 +78,16 @@ pub enum spfgate_identity {
 pub unsafe extern "C" fn spfgate_request_new(out: *mut *mut spfgate_request) -> spfgate_status {
     ffi! {
         let out = Out::new(out)?;
-        let request = Box::new(spfgate_request {
+        let request = spfgate_request {
             ip: None,
             mail_from: String::new(),
             helo: String::new(),
             receiver: String::new(),
             now: 0,
             identity: Identity::MailFrom,
-        });
+        };
         // SAFETY: the caller's contract.
-        unsafe { out.write(Box::into_raw(request)) };
+        unsafe { out.write_handle(request) };
         Ok(())
     }
 }
@@ -99,10 +99,8 @@ pub unsafe extern "C" fn spfgate_request_new(out: *mut *mut spfgate_request) -> 
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spfgate_request_free(request: *mut spfgate_request) {
     ffi_value! {(),
-        if !request.is_null() {
-            // SAFETY: made by Box::into_raw in spfgate_request_new, freed once.
-            drop(unsafe { Box::from_raw(request) });
-        }
+        // SAFETY: the caller's contract.
+        unsafe { free_handle(request) }
     }
 }
 
@@ -334,9 +332,9 @@ pub struct spfgate_limits {
 pub unsafe extern "C" fn spfgate_config_new(out: *mut *mut spfgate_config) -> spfgate_status {
     ffi! {
         let out = Out::new(out)?;
-        let config = Box::new(spfgate_config { inner: Config::default() });
+        let config = spfgate_config { inner: Config::default() };
         // SAFETY: the caller's contract.
-        unsafe { out.write(Box::into_raw(config)) };
+        unsafe { out.write_handle(config) };
         Ok(())
     }
 }
@@ -348,10 +346,8 @@ pub unsafe extern "C" fn spfgate_config_new(out: *mut *mut spfgate_config) -> sp
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spfgate_config_free(config: *mut spfgate_config) {
     ffi_value! {(),
-        if !config.is_null() {
-            // SAFETY: made by Box::into_raw in spfgate_config_new, freed once.
-            drop(unsafe { Box::from_raw(config) });
-        }
+        // SAFETY: the caller's contract.
+        unsafe { free_handle(config) }
     }
 }
 

@@ -6,7 +6,7 @@ use spfgate_core::policy::matcher::IpMatcher;
 use spfgate_core::policy::whitelist::{WhitelistReport, parse_whitelist};
 
 use crate::ffi::spfgate_status::{self, *};
-use crate::ffi::{Out, arg, bytes, ffi, ffi_value, json, name, spfgate_str, text};
+use crate::ffi::{Out, arg, bytes, ffi, ffi_value, free_handle, json, name, spfgate_str, text};
 
 /// A parsed whitelist field: the accepted entries, the rejected ones (errors)
 /// and the warnings, each with its line and column, plus a compiled matcher
@@ -103,16 +103,16 @@ pub unsafe extern "C" fn spfgate_whitelist_parse(
             .enumerate()
             .flat_map(|(i, e)| std::iter::repeat_n(i, e.networks.len()))
             .collect();
-        let whitelist = Box::new(spfgate_whitelist {
+        let whitelist = spfgate_whitelist {
             json: json(&report)?,
             error_messages: report.errors.iter().map(ToString::to_string).collect(),
             warning_messages: report.warnings.iter().map(ToString::to_string).collect(),
             matcher: IpMatcher::new(report.networks()),
             entry_of_network,
             report,
-        });
+        };
         // SAFETY: the caller's contract.
-        unsafe { out.write(Box::into_raw(whitelist)) };
+        unsafe { out.write_handle(whitelist) };
         Ok(())
     }
 }
@@ -124,10 +124,8 @@ pub unsafe extern "C" fn spfgate_whitelist_parse(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn spfgate_whitelist_free(whitelist: *mut spfgate_whitelist) {
     ffi_value! {(),
-        if !whitelist.is_null() {
-            // SAFETY: made by Box::into_raw in spfgate_whitelist_parse, freed once.
-            drop(unsafe { Box::from_raw(whitelist) });
-        }
+        // SAFETY: the caller's contract.
+        unsafe { free_handle(whitelist) }
     }
 }
 
