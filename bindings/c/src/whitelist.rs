@@ -22,9 +22,8 @@ pub struct spfgate_whitelist {
     /// Each error's and warning's message, rendered once.
     error_messages: Vec<String>,
     warning_messages: Vec<String>,
+    /// Finds the index of the accepted entry holding an address.
     matcher: IpMatcher,
-    /// The entry each network of the matcher belongs to.
-    entry_of_network: Vec<usize>,
 }
 
 /// Which list of a whitelist an item belongs to.
@@ -97,18 +96,11 @@ pub unsafe extern "C" fn spfgate_whitelist_parse(
         // SAFETY: the caller's contract.
         let text = unsafe { text(data, len) }?;
         let report = parse_whitelist(text);
-        let entry_of_network = report
-            .entries
-            .iter()
-            .enumerate()
-            .flat_map(|(i, e)| std::iter::repeat_n(i, e.networks.len()))
-            .collect();
         let whitelist = spfgate_whitelist {
             json: json(&report)?,
             error_messages: report.errors.iter().map(ToString::to_string).collect(),
             warning_messages: report.warnings.iter().map(ToString::to_string).collect(),
-            matcher: IpMatcher::new(report.networks()),
-            entry_of_network,
+            matcher: IpMatcher::from(&report),
             report,
         };
         // SAFETY: the caller's contract.
@@ -206,8 +198,7 @@ pub unsafe extern "C" fn spfgate_whitelist_item_at(
 
 /// Matches an IP against the accepted entries.
 fn matching(w: &spfgate_whitelist, ip: IpAddr) -> Result<usize, spfgate_status> {
-    let network = w.matcher.find(ip).ok_or(SPFGATE_ABSENT)?;
-    Ok(w.entry_of_network[network])
+    w.matcher.find(ip).ok_or(SPFGATE_ABSENT)
 }
 
 /// Looks an IP given as text up in the accepted entries (IPv4-mapped IPv6

@@ -30,7 +30,7 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use super::whitelist::{Whitelist, mapped_ipv4};
+use super::whitelist::{Entry, Whitelist, WhitelistReport, mapped_ipv4};
 
 /// Whitelist networks compiled for fast lookups; immutable, `Send + Sync`,
 /// so one instance can serve every connection thread.
@@ -68,6 +68,16 @@ impl IpMatcher {
         self.find(ip).is_some()
     }
 
+    /// Each entry's networks, tagged with the entry's index.
+    fn from_entries(entries: &[Entry]) -> Self {
+        Self::from_tagged(
+            entries
+                .iter()
+                .enumerate()
+                .flat_map(|(i, e)| e.networks.iter().map(move |&n| (n, i))),
+        )
+    }
+
     fn from_tagged(networks: impl IntoIterator<Item = (IpNet, usize)>) -> Self {
         let mut v4 = Vec::new();
         let mut v6 = Vec::new();
@@ -92,12 +102,16 @@ impl From<&Whitelist> for IpMatcher {
     /// Compiles a checked whitelist; [`IpMatcher::find`] then reports the
     /// index into [`Whitelist::entries`].
     fn from(list: &Whitelist) -> Self {
-        Self::from_tagged(
-            list.entries()
-                .iter()
-                .enumerate()
-                .flat_map(|(i, e)| e.networks.iter().map(move |&n| (n, i))),
-        )
+        Self::from_entries(list.entries())
+    }
+}
+
+impl From<&WhitelistReport> for IpMatcher {
+    /// Compiles the accepted entries of a report (whatever its errors);
+    /// [`IpMatcher::find`] then reports the index into
+    /// [`WhitelistReport::entries`].
+    fn from(report: &WhitelistReport) -> Self {
+        Self::from_entries(&report.entries)
     }
 }
 
@@ -256,6 +270,17 @@ mod tests {
         assert_eq!(m.find(ip("2001:db8:1::1")), Some(0));
         assert!(m.contains(ip("10.0.0.1")));
         assert!(!m.contains(ip("10.0.0.0")));
+    }
+
+    #[test]
+    fn from_report_skips_rejected_entries_in_its_indexes() {
+        let report =
+            super::super::whitelist::parse_whitelist("10.0.0.1-10.0.0.6\n300.1.1.1\n192.0.2.0/24");
+        let m = IpMatcher::from(&report);
+        assert_eq!(m.find(ip("10.0.0.5")), Some(0));
+        assert_eq!(m.find(ip("192.0.2.200")), Some(1));
+        assert_eq!(report.entries[1].text, "192.0.2.0/24");
+        assert_eq!(m.find(ip("10.0.0.7")), None);
     }
 
     /// Addresses from a few small neighbourhoods so networks overlap and
