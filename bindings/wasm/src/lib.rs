@@ -734,18 +734,11 @@ filling!(RawDecision, inner.scratch);
 // DNS messages
 
 fn query_type(name: &str) -> Result<QueryType, JsValue> {
-    Ok(match name {
-        "A" => QueryType::A,
-        "AAAA" => QueryType::Aaaa,
-        "MX" => QueryType::Mx,
-        "TXT" => QueryType::Txt,
-        "PTR" => QueryType::Ptr,
-        other => {
-            return Err(input_error(
-                "invalid-type",
-                format_args!("`{other}` is not one of A, AAAA, MX, TXT, PTR"),
-            ));
-        }
+    QueryType::from_mnemonic(name).ok_or_else(|| {
+        input_error(
+            "invalid-type",
+            format_args!("`{name}` is not one of A, AAAA, MX, TXT, PTR"),
+        )
     })
 }
 

@@ -95,6 +95,21 @@ impl QueryType {
         }
     }
 
+    /// Every type SPF asks for.
+    pub const ALL: [QueryType; 5] = [
+        QueryType::A,
+        QueryType::Aaaa,
+        QueryType::Mx,
+        QueryType::Txt,
+        QueryType::Ptr,
+    ];
+
+    /// The type whose mnemonic is `text` (exactly as [`as_str`](Self::as_str)
+    /// writes it), if SPF asks for it.
+    pub fn from_mnemonic(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+
     /// The mnemonic as written in zone files (`A`, `AAAA`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -219,4 +234,18 @@ impl fmt::Display for Answer {
 /// compare without case).
 pub(crate) fn normalize(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::QueryType;
+
+    #[test]
+    fn mnemonics_read_back_exactly() {
+        for t in QueryType::ALL {
+            assert_eq!(QueryType::from_mnemonic(t.as_str()), Some(t));
+        }
+        assert_eq!(QueryType::from_mnemonic("txt"), None);
+        assert_eq!(QueryType::from_mnemonic("SPF"), None);
+    }
 }
