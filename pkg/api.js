@@ -4,7 +4,7 @@
 // throws into Error subclasses, and runs the async resolver loop; every piece
 // of SPF and policy logic is in the Rust core. The hot path of an evaluation
 // crosses the boundary with numbers and strings only (request fields, lookups
-// read by index, records pushed one by one or lent from an `Answer`); options
+// read by index, records pushed one by one or lent from a `LentAnswer`); options
 // and policy requests go in as JSON text, and outcomes, verdicts and reports
 // come back as the core's serialization with camelCase keys, parsed once.
 
