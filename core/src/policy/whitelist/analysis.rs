@@ -5,7 +5,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
-use super::text::{Cursor, Parsed, Token, parse_entry, quote};
+use super::text::{Entries, Parsed, Token, quote, value};
 use super::{
     Entry, MAX_DIAGNOSTICS, MAX_NETWORKS, WhitelistError, WhitelistErrorKind, WhitelistReport,
     WhitelistWarning, WhitelistWarningKind, mapped_ipv4,
@@ -25,12 +25,12 @@ pub(super) struct Builder {
 
 impl Builder {
     pub(super) fn feed(&mut self, text: &str, fixed_line: Option<usize>) {
-        let mut cursor = Cursor::new(text, fixed_line);
+        let mut entries = Entries::new(text, fixed_line);
         while !self.full {
-            let Some(token) = cursor.next_token() else {
+            let Some(token) = entries.next() else {
                 break;
             };
-            match parse_entry(token.text) {
+            match value(token.text) {
                 Ok(parsed) => self.accept(token, parsed),
                 Err(kind) => self.reject(&token, kind),
             }
