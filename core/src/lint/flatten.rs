@@ -21,30 +21,15 @@
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use super::findings::MAX_STRING;
-use super::tree::{AnalysisOptions, Dns, Fetched, Walk, address_network, literal, target};
+use super::gather::{Dns, Fetched, literal, target};
+use super::report::{AnalysisOptions, Flattening};
+use super::walk::Walk;
 use crate::dns::{Answer, QueryType, Rdata};
 use crate::record::{Directive, Mechanism, Modifier, Qualifier, Record, Term};
 
 /// Records walked before flattening gives up (the tree analysis bounds the data, this
 /// bounds the work on diamond-shaped trees).
 const MAX_RECORDS: u32 = 1_000;
-
-/// A suggested equivalent record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Flattening {
-    /// The record text.
-    pub record: String,
-    /// The same text split into character-strings of at most 255 octets, to publish
-    /// as one TXT record (receivers join them without separators).
-    pub strings: Vec<String>,
-    /// DNS-querying terms of the original along the worst-case path.
-    pub dns_terms_before: u32,
-    /// The same count for the suggestion (kept includes count with their subtree).
-    pub dns_terms_after: u32,
-    /// Terms kept verbatim because they cannot be resolved ahead of time.
-    pub kept: Vec<String>,
-}
 
 /// One term of a flattened record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -372,4 +357,19 @@ fn split_strings(text: &str) -> Vec<String> {
     }
     out.push(String::from_utf8_lossy(rest).into_owned());
     out
+}
+
+/// A network of an address answer to a `qtype` query, at a prefix length, without
+/// host bits. Records of the other family in the answer are ignored, as the
+/// evaluator ignores them: an `a` term only ever asks for the client's family.
+fn address_network(r: &Rdata, qtype: QueryType, v4: u8, v6: u8) -> Option<IpNet> {
+    match (r, qtype) {
+        (Rdata::A(a), QueryType::A) => ipnet::Ipv4Net::new(*a, v4)
+            .ok()
+            .map(|n| IpNet::V4(n.trunc())),
+        (Rdata::Aaaa(a), QueryType::Aaaa) => ipnet::Ipv6Net::new(*a, v6)
+            .ok()
+            .map(|n| IpNet::V6(n.trunc())),
+        _ => None,
+    }
 }

@@ -62,15 +62,17 @@ use std::fmt;
 
 use crate::record::Span;
 
+mod analysis;
 mod findings;
 mod flatten;
-mod tree;
+mod gather;
+mod report;
+mod voids;
+mod walk;
 
+pub use self::analysis::{Analysis, AnalysisStep};
 pub use self::findings::lint_record;
-pub use self::flatten::Flattening;
-pub use self::tree::{
-    Analysis, AnalysisOptions, AnalysisStep, MxHosts, Report, TreeRecord, VoidLookups,
-};
+pub use self::report::{AnalysisOptions, Flattening, MxHosts, Report, TreeRecord, VoidLookups};
 
 /// The stable finding codes (see the module documentation for the table).
 pub mod codes {
