@@ -39,9 +39,6 @@
 use std::borrow::Borrow;
 
 use super::{Answer, AnswerError, Lookup, LookupId, Step};
-use crate::eval::{Evaluator, Outcome};
-use crate::lint::{Analysis, Report};
-use crate::policy::{Decision, Verdict};
 
 /// A sans-IO engine: it hands out DNS lookups, takes their answers by id, and
 /// concludes.
@@ -134,72 +131,12 @@ where
     }
 }
 
-impl Engine for Evaluator {
-    type Output = Outcome;
-
-    fn poll(&mut self) -> Step<'_, Outcome> {
-        Evaluator::poll(self)
-    }
-
-    fn answer(&mut self, id: LookupId, answer: impl Borrow<Answer>) -> Result<(), AnswerError> {
-        Evaluator::answer(self, id, answer)
-    }
-
-    fn answer_wire(&mut self, id: LookupId, message: &[u8]) -> Result<(), AnswerError> {
-        Evaluator::answer_wire(self, id, message)
-    }
-
-    fn output(&self) -> Option<&Outcome> {
-        self.outcome()
-    }
-}
-
-impl Engine for Decision {
-    type Output = Verdict;
-
-    fn poll(&mut self) -> Step<'_, Verdict> {
-        Decision::poll(self)
-    }
-
-    fn answer(&mut self, id: LookupId, answer: impl Borrow<Answer>) -> Result<(), AnswerError> {
-        Decision::answer(self, id, answer)
-    }
-
-    fn answer_wire(&mut self, id: LookupId, message: &[u8]) -> Result<(), AnswerError> {
-        Decision::answer_wire(self, id, message)
-    }
-
-    fn output(&self) -> Option<&Verdict> {
-        self.verdict()
-    }
-}
-
-impl Engine for Analysis {
-    type Output = Report;
-
-    fn poll(&mut self) -> Step<'_, Report> {
-        Analysis::poll(self)
-    }
-
-    fn answer(&mut self, id: LookupId, answer: impl Borrow<Answer>) -> Result<(), AnswerError> {
-        Analysis::answer(self, id, answer)
-    }
-
-    fn answer_wire(&mut self, id: LookupId, message: &[u8]) -> Result<(), AnswerError> {
-        Analysis::answer_wire(self, id, message)
-    }
-
-    fn output(&self) -> Option<&Report> {
-        self.report()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dns::{QueryType, Rdata};
-    use crate::eval::{Config, Request, SpfResult};
-    use crate::lint::AnalysisOptions;
+    use crate::eval::{Config, Evaluator, Request, SpfResult};
+    use crate::lint::{Analysis, AnalysisOptions};
 
     fn txt(text: &str) -> Answer {
         Answer::Records(vec![Rdata::Txt(text.as_bytes().to_vec())])

@@ -43,7 +43,7 @@ use self::request::{client_ip, sender_parts, strip_dot, write_sender};
 use self::slots::{NO_LOOKUP, Slot};
 use self::validation::Validation;
 use crate::dns::name::is_valid_domain;
-use crate::dns::{Answer, Lookup, LookupId};
+use crate::dns::{Answer, Engine, Lookup, LookupId};
 
 mod compiled;
 mod digest;
@@ -462,5 +462,25 @@ impl Evaluator {
     /// A string of the arena, owned.
     fn owned(&self, s: Str) -> String {
         s.get(&self.text).to_owned()
+    }
+}
+
+impl Engine for Evaluator {
+    type Output = Outcome;
+
+    fn poll(&mut self) -> Step<'_> {
+        Evaluator::poll(self)
+    }
+
+    fn answer(&mut self, id: LookupId, answer: impl Borrow<Answer>) -> Result<(), AnswerError> {
+        Evaluator::answer(self, id, answer)
+    }
+
+    fn answer_wire(&mut self, id: LookupId, message: &[u8]) -> Result<(), AnswerError> {
+        Evaluator::answer_wire(self, id, message)
+    }
+
+    fn output(&self) -> Option<&Outcome> {
+        self.outcome()
     }
 }

@@ -13,7 +13,7 @@ use super::gather::{Dns, Fetched, Slot, literal, mx_exchanges, target};
 use super::report::{AnalysisOptions, Report};
 use super::walk::Walk;
 use crate::dns::name::is_queryable_name;
-use crate::dns::{Answer, AnswerError, Lookup, LookupId, QueryType, normalize};
+use crate::dns::{Answer, AnswerError, Engine, Lookup, LookupId, QueryType, normalize};
 use crate::record::{Mechanism, Record};
 
 /// What the caller of an [`Analysis`] should do next.
@@ -320,5 +320,25 @@ impl Analysis {
             queries: self.queries,
             round_trips: self.round_trips,
         }
+    }
+}
+
+impl Engine for Analysis {
+    type Output = Report;
+
+    fn poll(&mut self) -> AnalysisStep<'_> {
+        Analysis::poll(self)
+    }
+
+    fn answer(&mut self, id: LookupId, answer: impl Borrow<Answer>) -> Result<(), AnswerError> {
+        Analysis::answer(self, id, answer)
+    }
+
+    fn answer_wire(&mut self, id: LookupId, message: &[u8]) -> Result<(), AnswerError> {
+        Analysis::answer_wire(self, id, message)
+    }
+
+    fn output(&self) -> Option<&Report> {
+        self.report()
     }
 }

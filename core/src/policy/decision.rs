@@ -47,7 +47,7 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::dns::{Answer, Lookup, LookupId};
+use crate::dns::{Answer, Engine, Lookup, LookupId};
 use crate::eval::{
     AnswerError, Config, Evaluator, Identity, Outcome, Problem, Request, SpfResult, Step,
 };
@@ -632,5 +632,25 @@ fn reply(code: u16, enhanced: &'static str, text: &str) -> SmtpReply {
         code,
         enhanced,
         text: sanitized(text, MAX_REPLY_TEXT),
+    }
+}
+
+impl Engine for Decision {
+    type Output = Verdict;
+
+    fn poll(&mut self) -> DecisionStep<'_> {
+        Decision::poll(self)
+    }
+
+    fn answer(&mut self, id: LookupId, answer: impl Borrow<Answer>) -> Result<(), AnswerError> {
+        Decision::answer(self, id, answer)
+    }
+
+    fn answer_wire(&mut self, id: LookupId, message: &[u8]) -> Result<(), AnswerError> {
+        Decision::answer_wire(self, id, message)
+    }
+
+    fn output(&self) -> Option<&Verdict> {
+        self.verdict()
     }
 }
