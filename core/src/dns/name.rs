@@ -1,5 +1,5 @@
-//! DNS-name rules: which names are checkable domains (RFC 7208 §4.3) and which names
-//! DNS can carry.
+//! DNS-name rules: which names are checkable domains (RFC 7208 §4.3), which names
+//! DNS can carry, and whether one name is under another.
 
 /// A checkable domain (RFC 7208 §4.3), given without its final dot: ASCII letters,
 /// digits, `-` and `_`, at least two labels of 1–63 octets, at most 253 octets.
@@ -62,6 +62,19 @@ pub(crate) fn is_queryable_name(b: &[u8]) -> bool {
     }
     b.split(|&c| c == b'.')
         .all(|label| (1..=63).contains(&label.len()))
+}
+
+/// Whether `name` is `domain` or a name under it, compared without case and without
+/// final dots (the `ptr` and `%{p}` validation of RFC 7208 §5.5).
+pub(crate) fn is_same_or_subdomain(name: &str, domain: &str) -> bool {
+    let name = name.trim_end_matches('.');
+    let domain = domain.trim_end_matches('.');
+    if name.len() == domain.len() {
+        return name.eq_ignore_ascii_case(domain);
+    }
+    name.len() > domain.len()
+        && name.as_bytes()[name.len() - domain.len() - 1] == b'.'
+        && name[name.len() - domain.len()..].eq_ignore_ascii_case(domain)
 }
 
 #[cfg(test)]

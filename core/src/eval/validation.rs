@@ -8,6 +8,7 @@ use super::slots::Got;
 use super::terms::{TermStep, in_network, matched};
 use super::{Evaluator, Problem, SpfResult, VoidCounting};
 use crate::dns::QueryType;
+use crate::dns::name::is_same_or_subdomain;
 use crate::macros;
 
 /// The client's validated names and what finding them cost.
@@ -170,15 +171,4 @@ pub(super) fn push_reverse_name(ip: IpAddr, arena: &mut String) -> Str {
         }
     }
     Str::since(arena, start)
-}
-
-pub(super) fn is_same_or_subdomain(name: &str, domain: &str) -> bool {
-    let name = name.trim_end_matches('.');
-    let domain = domain.trim_end_matches('.');
-    if name.len() == domain.len() {
-        return name.eq_ignore_ascii_case(domain);
-    }
-    name.len() > domain.len()
-        && name.as_bytes()[name.len() - domain.len() - 1] == b'.'
-        && name[name.len() - domain.len()..].eq_ignore_ascii_case(domain)
 }

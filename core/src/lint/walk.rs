@@ -19,6 +19,13 @@ use crate::record::{Mechanism, Modifier, ParseError, Qualifier, Record, Span, Te
 /// several paths are walked each time, so hostile trees could otherwise grow exponentially.
 const MAX_STEPS: u32 = 10_000;
 
+/// How the walk reached a record other than the checked domain's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Via {
+    Include,
+    Redirect,
+}
+
 /// The worst-case walk over gathered data.
 pub(super) struct Walk<'a> {
     dns: &'a Dns,
@@ -72,20 +79,21 @@ impl<'a> Walk<'a> {
                 if let Err(e) = Record::parse(text) {
                     self.syntax(domain, e);
                 } else {
-                    self.walk(domain, text, 0, false);
+                    self.walk(domain, text, 0, None);
                 }
             }
             other => self.unfetched(other, domain, domain, Span::default(), "the domain"),
         }
     }
 
-    /// Walks one record; `Some(qualifier)` when a directive matched (the record's result).
+    /// Walks one record, reached `via` an include or redirect (`None`: the checked
+    /// domain's); `Some(qualifier)` when a directive matched (the record's result).
     fn walk(
         &mut self,
         domain: &str,
         text: &str,
         depth: u32,
-        via_include: bool,
+        via: Option<Via>,
     ) -> Option<Qualifier> {
         let Ok(record) = Record::parse(text) else {
             return None;
@@ -100,7 +108,9 @@ impl<'a> Walk<'a> {
         if self.linted.insert(domain.to_owned()) {
             for f in lint_record(text) {
                 // The tree counts DNS terms across records; `no-all` is harmless in an include.
-                if f.code == codes::TOO_MANY_DNS_TERMS || (via_include && f.code == codes::NO_ALL) {
+                if f.code == codes::TOO_MANY_DNS_TERMS
+                    || (via == Some(Via::Include) && f.code == codes::NO_ALL)
+                {
                     continue;
                 }
                 self.push(domain, f);
@@ -127,7 +137,8 @@ impl<'a> Walk<'a> {
                 Mechanism::All => true,
                 Mechanism::Include(spec) => {
                     let label = format!("include:{spec}");
-                    self.follow(domain, spec, span, depth, &label, true) == Some(Qualifier::Pass)
+                    self.follow(domain, spec, span, depth, &label, Via::Include)
+                        == Some(Qualifier::Pass)
                 }
                 Mechanism::A { domain: spec, .. } => {
                     if let Some(t) = self.resolvable(domain, spec.as_ref(), span, "a") {
@@ -168,7 +179,7 @@ impl<'a> Walk<'a> {
         })?;
         self.count_term(domain, span, &format!("redirect={spec}"));
         let label = format!("redirect={spec}");
-        self.follow(domain, spec, span, depth, &label, false)
+        self.follow(domain, spec, span, depth, &label, Via::Redirect)
     }
 
     /// Follows an include or redirect; the target record's result.
@@ -179,7 +190,7 @@ impl<'a> Walk<'a> {
         span: Span,
         depth: u32,
         label: &str,
-        include: bool,
+        via: Via,
     ) -> Option<Qualifier> {
         let Some(target) = literal(spec) else {
             self.not_followed(domain, span, label);
@@ -205,17 +216,16 @@ impl<'a> Walk<'a> {
         } else {
             match self.dns.record(&target) {
                 Fetched::Found(text) => match Record::parse(text) {
-                    Ok(_) => self.walk(&target, text, depth + 1, include),
+                    Ok(_) => self.walk(&target, text, depth + 1, Some(via)),
                     Err(e) => {
                         self.syntax(&target, e);
                         None
                     }
                 },
                 other => {
-                    let what = if include {
-                        "the include target"
-                    } else {
-                        "the redirect target"
+                    let what = match via {
+                        Via::Include => "the include target",
+                        Via::Redirect => "the redirect target",
                     };
                     self.unfetched(other, domain, &target, span, what);
                     None

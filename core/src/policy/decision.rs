@@ -53,7 +53,7 @@ use crate::eval::{
 };
 use crate::headers::{CheckFacts, authentication_results, received_spf, sanitized};
 
-use super::document::{Check, Mode, Policy};
+use super::document::{Check, Mode, Policy, strip_brackets};
 
 /// Longest SMTP reply text, in characters; longer texts are cut and end in
 /// `...`, keeping the reply line far below RFC 5321's 512 octets.
@@ -323,19 +323,14 @@ impl Policy {
             receiver: request.receiver,
         };
         if context.mail_from.is_empty() {
-            return context.decided(
-                None,
-                Rule::NullSender,
-                false,
-                "Null sender <> is not accepted",
-            );
+            return context.rejected(None, Rule::NullSender, "Null sender <> is not accepted");
         }
         let Some(account) = self.find_sender(&context.mail_from) else {
             let text = format!(
                 "Sender <{}> is not registered at this gateway",
                 context.mail_from
             );
-            return context.decided(None, Rule::UnknownSender, false, &text);
+            return context.rejected(None, Rule::UnknownSender, &text);
         };
         let context = Context {
             account: account.id().to_owned(),
@@ -356,25 +351,25 @@ impl Policy {
         };
         let accept_hit = |context: Context, rule| {
             let text = format!("Sender <{from}> OK from whitelisted client {ip}");
-            context.decided(mode, rule, true, &text)
+            context.accepted(mode, rule, &text)
         };
         match account.check() {
             Check::Open => {
                 let text = format!("Sender <{from}> OK");
-                context.decided(mode, Rule::Open, true, &text)
+                context.accepted(mode, Rule::Open, &text)
             }
             Check::Nobody => {
                 let text = format!(
                     "Sender <{from}> accepts mail from no client: its IP whitelist is empty"
                 );
-                context.decided(mode, Rule::WhitelistEmpty, false, &text)
+                context.rejected(mode, Rule::WhitelistEmpty, &text)
             }
             Check::Whitelist => match hit() {
                 Some(rule) => accept_hit(context, rule),
                 None => {
                     let text =
                         format!("Client {ip} is not in the IP whitelist for sender <{from}>");
-                    context.decided(mode, Rule::WhitelistMiss, false, &text)
+                    context.rejected(mode, Rule::WhitelistMiss, &text)
                 }
             },
             Check::WhitelistOrSpf => match hit() {
@@ -411,14 +406,24 @@ impl Context {
             .map_or(self.mail_from.as_str(), |(_, d)| d)
     }
 
-    /// A verdict reached without DNS: accept with `250 2.1.0` or reject
-    /// with `550 5.7.1`.
-    fn decided(self, mode: Option<Mode>, rule: Rule, accept: bool, text: &str) -> Decision {
-        let (action, code, enhanced) = if accept {
-            (Action::Accept, 250, "2.1.0")
-        } else {
-            (Action::Reject, 550, "5.7.1")
-        };
+    /// A verdict reached without DNS to accept, with `250 2.1.0`.
+    fn accepted(self, mode: Option<Mode>, rule: Rule, text: &str) -> Decision {
+        self.decided(mode, rule, (Action::Accept, 250, "2.1.0"), text)
+    }
+
+    /// A verdict reached without DNS to reject, with `550 5.7.1`.
+    fn rejected(self, mode: Option<Mode>, rule: Rule, text: &str) -> Decision {
+        self.decided(mode, rule, (Action::Reject, 550, "5.7.1"), text)
+    }
+
+    /// A verdict reached without DNS: the action with its reply code and enhanced code.
+    fn decided(
+        self,
+        mode: Option<Mode>,
+        rule: Rule,
+        (action, code, enhanced): (Action, u16, &'static str),
+        text: &str,
+    ) -> Decision {
         let headers = TraceHeaders {
             received_spf: None,
             authentication_results: authentication_results(
@@ -614,14 +619,6 @@ impl Decision {
             } => context.finish(&evaluator.run_with(resolve)),
         }
     }
-}
-
-fn strip_brackets(address: &str) -> &str {
-    let address = address.trim();
-    address
-        .strip_prefix('<')
-        .and_then(|a| a.strip_suffix('>'))
-        .unwrap_or(address)
 }
 
 /// An SMTP reply whose text is printable ASCII (dashes become `-`, anything

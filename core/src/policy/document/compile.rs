@@ -291,12 +291,7 @@ impl Policy {
 /// assert_eq!(normalize_address("<>", false), None);
 /// ```
 pub fn normalize_address(address: &str, case_sensitive: bool) -> Option<String> {
-    let address = address.trim();
-    let address = address
-        .strip_prefix('<')
-        .and_then(|a| a.strip_suffix('>'))
-        .unwrap_or(address);
-    let (local, domain) = address.rsplit_once('@')?;
+    let (local, domain) = strip_brackets(address).rsplit_once('@')?;
     let domain = domain.strip_suffix('.').unwrap_or(domain);
     if local.is_empty() || domain.is_empty() {
         return None;
@@ -311,6 +306,15 @@ pub fn normalize_address(address: &str, case_sensitive: bool) -> Option<String> 
     key.push('@');
     key.extend(domain.chars().flat_map(char::to_lowercase));
     Some(key)
+}
+
+/// An address without the blanks and the angle brackets around it (`<a@b>`).
+pub(crate) fn strip_brackets(address: &str) -> &str {
+    let address = address.trim();
+    address
+        .strip_prefix('<')
+        .and_then(|a| a.strip_suffix('>'))
+        .unwrap_or(address)
 }
 
 /// Why a sender written in a document is not usable.

@@ -51,7 +51,7 @@ mod error;
 mod locate;
 mod schema;
 
-pub(crate) use self::compile::Check;
 pub use self::compile::{Account, MAX_SENDER_LEN, Policy, normalize_address};
+pub(crate) use self::compile::{Check, strip_brackets};
 pub use self::error::{AccountRef, PolicyError, PolicyErrorKind};
 pub use self::schema::{AccountDocument, Mode, PolicyDocument, SecurityDocument, WhitelistField};
