@@ -5,7 +5,7 @@ use super::{Finding, Severity};
 use crate::eval::Limits;
 use crate::record::Span;
 
-/// Bounds and limits of an [`Analysis`].
+/// Bounds and limits of an [`Analysis`](super::Analysis).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AnalysisOptions {
     /// The receiver limits to check against (RFC 7208 defaults).
@@ -72,7 +72,7 @@ pub struct TreeRecord {
     pub text: String,
 }
 
-/// The result of an [`Analysis`].
+/// The result of an [`Analysis`](super::Analysis).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
     /// The checked domain.

@@ -8,6 +8,10 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 /// The document as written, before checking. Build one in code and
 /// [`Policy::compile`] it, or load text with [`Policy::from_json`] /
 /// [`Policy::from_toml`].
+///
+/// [`Policy::compile`]: super::Policy::compile
+/// [`Policy::from_json`]: super::Policy::from_json
+/// [`Policy::from_toml`]: super::Policy::from_toml
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(
     feature = "serde",
