@@ -85,6 +85,8 @@ pub trait Engine {
 /// engine always finishes.
 ///
 /// ```
+/// # #[cfg(feature = "policy-json")]
+/// # fn main() {
 /// use spfgate::dns::{Answer, Rdata, drive};
 /// use spfgate::policy::{Action, DecisionRequest, Policy};
 ///
@@ -98,6 +100,9 @@ pub trait Engine {
 ///     batch.iter().map(|lookup| (lookup.id, &record)).collect::<Vec<_>>()
 /// });
 /// assert_eq!(verdict.action, Action::Accept);
+/// # }
+/// # #[cfg(not(feature = "policy-json"))]
+/// # fn main() {}
 /// ```
 ///
 /// # Panics

@@ -22,6 +22,8 @@ pub type AnalysisStep<'a> = crate::dns::Step<'a, Report>;
 /// The lookup analysis state machine.
 ///
 /// ```
+/// # #[cfg(feature = "zone")]
+/// # fn main() -> Result<(), spfgate::zone::ZoneError> {
 /// use spfgate::lint::{Analysis, AnalysisOptions};
 /// use spfgate::zone::Zone;
 /// let zone = Zone::from_json(r#"{
@@ -37,7 +39,10 @@ pub type AnalysisStep<'a> = crate::dns::Step<'a, Report>;
 /// let flat = report.flattening.unwrap();
 /// assert_eq!(flat.record, "v=spf1 ip4:192.0.2.25 ip4:198.51.100.0/24 -all");
 /// assert_eq!((flat.dns_terms_before, flat.dns_terms_after), (2, 0));
-/// # Ok::<(), spfgate::zone::ZoneError>(())
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "zone"))]
+/// # fn main() {}
 /// ```
 #[derive(Debug)]
 pub struct Analysis {

@@ -18,6 +18,8 @@
 //! | SPF `temperror` | defer | `451 4.7.24` |
 //!
 //! ```
+//! # #[cfg(feature = "policy-json")]
+//! # fn main() {
 //! use spfgate::dns::{Answer, Rdata};
 //! use spfgate::policy::{Action, DecisionRequest, DecisionStep, Policy};
 //!
@@ -41,6 +43,9 @@
 //! };
 //! assert_eq!(verdict.action, Action::Accept);
 //! assert_eq!(verdict.rule.to_string(), "SPF pass: ip4:192.0.2.0/24 in the record of acme.example");
+//! # }
+//! # #[cfg(not(feature = "policy-json"))]
+//! # fn main() {}
 //! ```
 
 use std::borrow::Borrow;

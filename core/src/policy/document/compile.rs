@@ -253,6 +253,8 @@ impl Policy {
     /// ignored), found with one hash lookup.
     ///
     /// ```
+    /// # #[cfg(feature = "policy-toml")]
+    /// # fn main() {
     /// use spfgate::policy::document::Policy;
     ///
     /// let policy = Policy::from_toml(r#"
@@ -264,6 +266,9 @@ impl Policy {
     /// "#).unwrap();
     /// assert_eq!(policy.find_sender("<ALICE@acme.example>").map(|a| a.id()), Some("acme"));
     /// assert!(policy.find_sender("bob@acme.example").is_none());
+    /// # }
+    /// # #[cfg(not(feature = "policy-toml"))]
+    /// # fn main() {}
     /// ```
     pub fn find_sender(&self, address: &str) -> Option<&Account> {
         let key = normalize_address(address, self.local_part_case_sensitive)?;

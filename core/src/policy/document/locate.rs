@@ -160,7 +160,7 @@ fn skip_value(b: &[u8], pos: usize) -> Option<usize> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, any(feature = "policy-json", feature = "policy-toml")))]
 mod tests {
     use super::*;
 

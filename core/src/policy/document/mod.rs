@@ -35,6 +35,8 @@
 //! and column in the document:
 //!
 //! ```
+//! # #[cfg(feature = "policy-json")]
+//! # fn main() {
 //! use spfgate::policy::document::Policy;
 //!
 //! let text = r#"{"authserv_id": "mx.gateway.example", "accounts": [
@@ -44,6 +46,9 @@
 //! assert_eq!(err.to_string(),
 //!     "line 3, column 54: account `acme` (accounts[0]), security.whitelist: \
 //!      line 2, column 1 of the field: `01.2.3.4` — leading zero in `01` (some software reads it as octal)");
+//! # }
+//! # #[cfg(not(feature = "policy-json"))]
+//! # fn main() {}
 //! ```
 
 mod compile;
