@@ -12,6 +12,7 @@
 pub mod decision;
 pub mod document;
 pub mod matcher;
+mod verdict;
 pub mod whitelist;
 
 pub use self::decision::{
