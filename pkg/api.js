@@ -334,14 +334,32 @@ let words;
 let at = 0;
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
-/** Reads the view `raw` filled last: returns its text and sets `at`. */
-function readView(raw) {
+const encoder = new TextEncoder();
+
+/** Makes `bytes` and `words` cover the module's memory as it is now. */
+function refreshViews() {
   memory ??= wasm.wasmMemory();
   // A grown memory detaches the old buffer, whose views then have length 0.
   if (bytes === undefined || bytes.byteLength === 0) {
     bytes = new Uint8Array(memory.buffer);
     words = new Uint32Array(memory.buffer);
   }
+}
+
+/** Writes `s` as UTF-8 into the memory at `address` (room for 3 bytes a unit); returns where it ends. */
+function put(s, address) {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return address + i + encoder.encodeInto(s.slice(i), bytes.subarray(address + i)).written;
+    bytes[address + i] = c;
+  }
+  return address + n;
+}
+
+/** Reads the view `raw` filled last: returns its text and sets `at`. */
+function readView(raw) {
+  refreshViews();
   at = raw.view() >>> 2;
   const address = words[at];
   const length = words[at + 1];
@@ -455,9 +473,16 @@ export class Evaluator extends Engine {
 
   /** Starts the next evaluation on this evaluator, keeping its buffers. */
   restart(request) {
-    const [ip, mailFrom, helo, receiver, now, heloIdentity] = requestArgs(request);
+    const [ip, mailFrom, helo, receiver = "", now, heloIdentity] = requestArgs(request);
     const raw = rawOf(this);
-    checked(raw, call(() => raw.restart(ip, mailFrom, helo, receiver, now, heloIdentity)));
+    // The fields go as UTF-8 into the evaluator's input, one after the other.
+    const address = call(() => raw.input(3 * (ip.length + mailFrom.length + helo.length + receiver.length)));
+    refreshViews();
+    const ipEnd = put(ip, address);
+    const mailFromEnd = put(mailFrom, ipEnd);
+    const heloEnd = put(helo, mailFromEnd);
+    const receiverEnd = put(receiver, heloEnd);
+    checked(raw, call(() => raw.restart(ipEnd - address, mailFromEnd - ipEnd, heloEnd - mailFromEnd, receiverEnd - heloEnd, now, heloIdentity)));
     restarted(this);
   }
 }

@@ -256,8 +256,34 @@ fn request(
     now: f64,
     helo_identity: bool,
 ) -> Result<Request, JsValue> {
-    let mut request = Request::new(parse_ip(ip)?, mail_from, helo);
-    request.receiver = receiver.unwrap_or_default();
+    let mut request = Request::new(Ipv4Addr::UNSPECIFIED.into(), "", "");
+    let receiver = receiver.unwrap_or_default();
+    refill(
+        &mut request,
+        [ip, mail_from, helo, &receiver],
+        now,
+        helo_identity,
+    )?;
+    Ok(request)
+}
+
+/// Overwrites `request` with the fields `[ip, mail_from, helo, receiver]` (no
+/// receiver when empty), keeping its buffers; unchanged when the IP is bad.
+fn refill(
+    request: &mut Request,
+    [ip, mail_from, helo, receiver]: [&str; 4],
+    now: f64,
+    helo_identity: bool,
+) -> Result<(), JsValue> {
+    request.ip = parse_ip(ip)?;
+    for (field, value) in [
+        (&mut request.mail_from, mail_from),
+        (&mut request.helo, helo),
+        (&mut request.receiver, receiver),
+    ] {
+        field.clear();
+        field.push_str(value);
+    }
     // Saturating: the wrapper passes integers in 0..2^64 only.
     request.now = now as u64;
     request.identity = if helo_identity {
@@ -265,7 +291,7 @@ fn request(
     } else {
         Identity::MailFrom
     };
-    Ok(request)
+    Ok(())
 }
 
 fn config(text: &str, base: Config) -> Result<Config, JsValue> {
@@ -550,12 +576,13 @@ pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
+/// The length of `s` in UTF-16 units: one per character (per byte that does not
+/// continue a character), two for those of four bytes (above U+FFFF).
 fn utf16_len(s: &str) -> u32 {
-    let units = if s.is_ascii() {
-        s.len()
-    } else {
-        s.encode_utf16().count()
-    };
+    let units: usize = s
+        .bytes()
+        .map(|b| usize::from(b & 0xc0 != 0x80) + usize::from(b >= 0xf0))
+        .sum();
     u32::try_from(units).unwrap_or(u32::MAX)
 }
 
@@ -740,6 +767,10 @@ macro_rules! answering {
 #[wasm_bindgen]
 pub struct RawEvaluator {
     inner: Driven<Evaluator>,
+    /// The request of the last restart, whose buffers the next one reuses.
+    request: Request,
+    /// Where the wrapper writes the fields of the next request (`input`).
+    input: Vec<u8>,
 }
 
 #[wasm_bindgen]
@@ -758,26 +789,58 @@ impl RawEvaluator {
         let request = request(ip, mail_from, helo, receiver, now, helo_identity)?;
         let config = config(options_json, Config::default())?;
         Ok(RawEvaluator {
-            inner: Driven::new(Evaluator::new(request, config)),
+            inner: Driven::new(Evaluator::new(request.clone(), config)),
+            request,
+            input: Vec::new(),
         })
     }
 
-    /// Starts the next evaluation of a request (by its fields), keeping the buffers.
-    /// Returns a status, as the answering methods do.
+    /// The address of room for at least `capacity` bytes, into which the wrapper
+    /// writes the UTF-8 fields of the next request for `restart`.
+    pub fn input(&mut self, capacity: usize) -> u32 {
+        if self.input.len() < capacity {
+            self.input.resize(capacity, 0);
+        }
+        self.input.as_ptr() as usize as u32
+    }
+
+    /// Starts the next evaluation, keeping the buffers, of the request whose `ip`,
+    /// `mailFrom`, `helo` and `receiver` (none when empty) the wrapper wrote one
+    /// after the other into the input, with these byte lengths. Returns a status,
+    /// as the answering methods do.
     pub fn restart(
         &mut self,
-        ip: &str,
-        mail_from: &str,
-        helo: &str,
-        receiver: Option<String>,
+        ip: usize,
+        mail_from: usize,
+        helo: usize,
+        receiver: usize,
         now: f64,
         helo_identity: bool,
     ) -> u32 {
-        let result = request(ip, mail_from, helo, receiver, now, helo_identity).map(|request| {
-            self.inner.engine.restart(&request);
-            self.inner.handed.clear();
-        });
+        let result = self.restart_input([ip, mail_from, helo, receiver], now, helo_identity);
         self.inner.status(result)
+    }
+
+    fn restart_input(
+        &mut self,
+        lengths: [usize; 4],
+        now: f64,
+        helo_identity: bool,
+    ) -> Result<(), JsValue> {
+        let mut fields = [""; 4];
+        let mut rest = self.input.as_slice();
+        for (field, length) in fields.iter_mut().zip(lengths) {
+            let (bytes, after) = rest
+                .split_at_checked(length)
+                .ok_or_else(|| input_error("internal", "request fields beyond the input"))?;
+            *field = std::str::from_utf8(bytes)
+                .map_err(|_| input_error("internal", "request fields are not UTF-8"))?;
+            rest = after;
+        }
+        refill(&mut self.request, fields, now, helo_identity)?;
+        self.inner.engine.restart(&self.request);
+        self.inner.handed.clear();
+        Ok(())
     }
 
     /// Fills the view with the outcome, once `poll` said done, and returns a status.
@@ -929,4 +992,23 @@ pub fn encode_query(name: &str, qtype: &str) -> Result<Vec<u8>, JsValue> {
         qtype: query_type(qtype)?,
     };
     dns::wire::encode_query(&lookup, 0).map_err(|e| input_error("invalid-name", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::utf16_len;
+
+    #[test]
+    fn utf16_len_counts_as_js_strings_do() {
+        for s in [
+            "",
+            "example.com",
+            "zoë",
+            "—",
+            "😀",
+            "a😀b—c\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}\u{10ffff}",
+        ] {
+            assert_eq!(utf16_len(s) as usize, s.encode_utf16().count(), "{s:?}");
+        }
+    }
 }
