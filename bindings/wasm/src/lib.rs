@@ -539,8 +539,10 @@ struct View {
 }
 
 impl View {
+    /// Empties the view, keeping two words for `seal`.
     fn clear(&mut self) {
         self.words.clear();
+        self.words.extend([0, 0]);
         self.text.clear();
     }
 
@@ -558,11 +560,13 @@ impl View {
         self.words.push(utf16_len(&self.text[start..]));
     }
 
-    /// Puts the text's address and length in front of the words.
+    /// Puts the text's address and length into the first two words.
     fn seal(&mut self) {
         // Addresses fit in u32 on wasm32, the only target the wrapper loads.
         let head = [self.text.as_ptr() as usize as u32, self.text.len() as u32];
-        self.words.splice(0..0, head);
+        if let Some(words) = self.words.get_mut(..2) {
+            words.copy_from_slice(&head);
+        }
     }
 
     fn address(&self) -> u32 {
@@ -579,10 +583,13 @@ pub fn wasm_memory() -> JsValue {
 /// The length of `s` in UTF-16 units: one per character (per byte that does not
 /// continue a character), two for those of four bytes (above U+FFFF).
 fn utf16_len(s: &str) -> u32 {
-    let units: usize = s
-        .bytes()
-        .map(|b| usize::from(b & 0xc0 != 0x80) + usize::from(b >= 0xf0))
-        .sum();
+    let units: usize = if s.is_ascii() {
+        s.len()
+    } else {
+        s.bytes()
+            .map(|b| usize::from(b & 0xc0 != 0x80) + usize::from(b >= 0xf0))
+            .sum()
+    };
     u32::try_from(units).unwrap_or(u32::MAX)
 }
 
