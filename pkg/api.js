@@ -357,14 +357,26 @@ function put(s, address) {
   return address + n;
 }
 
+/** Where the text of the view `readView` read last is, and whether it is ASCII. */
+let textAddress = 0;
+let textAscii = true;
+
 /** Reads the view `raw` filled last: returns its text and sets `at`. */
 function readView(raw) {
   refreshViews();
   at = raw.view() >>> 2;
-  const address = words[at];
+  textAddress = words[at];
   const length = words[at + 1];
   at += 2;
-  return length === 0 ? "" : decoder.decode(bytes.subarray(address, address + length));
+  const text = length === 0 ? "" : decoder.decode(bytes.subarray(textAddress, textAddress + length));
+  // As many UTF-16 units as UTF-8 bytes only when every character is ASCII.
+  textAscii = text.length === length;
+  return text;
+}
+
+/** The string at bytes `start..end` of the text of the view read last (before any other call into the module). */
+function piece(text, start, end) {
+  return textAscii ? text.slice(start, end) : decoder.decode(bytes.subarray(textAddress + start, textAddress + end));
 }
 
 /** The outcome of a finished raw evaluator, as the core serializes it (camelCase keys). */
@@ -381,11 +393,11 @@ function outcomeOf(raw) {
   const problem = domain + w[a + 10];
   return {
     result: RESULTS[w[a]],
-    reason: text.slice(0, reason),
-    explanation: flags & 1 ? text.slice(reason, explanation) : null,
-    mechanism: flags & 2 ? text.slice(explanation, mechanism) : null,
-    domain: text.slice(mechanism, domain),
-    problem: flags & 4 ? text.slice(domain, problem) : null,
+    reason: piece(text, 0, reason),
+    explanation: flags & 1 ? piece(text, reason, explanation) : null,
+    mechanism: flags & 2 ? piece(text, explanation, mechanism) : null,
+    domain: piece(text, mechanism, domain),
+    problem: flags & 4 ? piece(text, domain, problem) : null,
     lookups: w[a + 2],
     voidLookups: w[a + 3],
     queries: w[a + 4],
@@ -438,14 +450,14 @@ class Engine {
       this.#done = { done: this.#conclusion(raw) };
       return this.#done;
     }
-    // The view: per lookup its id, TYPE code and the length of its name in the text.
+    // The view: per lookup its id, TYPE code and the byte length of its name in the text.
     const text = readView(raw);
     const w = words;
     const lookups = new Array(n);
     for (let i = 0, a = at, start = 0; i < n; i++, a += 3) {
       const code = w[a + 1];
       const end = start + w[a + 2];
-      lookups[i] = { id: w[a], name: n === 1 ? text : text.slice(start, end), type: TYPES[code] ?? `TYPE${code}` };
+      lookups[i] = { id: w[a], name: n === 1 ? text : piece(text, start, end), type: TYPES[code] ?? `TYPE${code}` };
       start = end;
     }
     return { lookups };

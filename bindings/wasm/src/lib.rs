@@ -531,7 +531,8 @@ filling!(RawAnswer, lent);
 /// `outcomeView` (an outcome): `words`, whose first two are the address and byte
 /// length of `text`, then numbers that say how to read it. One view per engine,
 /// overwritten by each call that fills it; strings of `text` are measured in
-/// UTF-16 units, as JS slices strings.
+/// bytes (the wrapper slices the decoded text by them when it is ASCII, and
+/// decodes each string apart when it is not).
 #[derive(Default)]
 struct View {
     words: Vec<u32>,
@@ -546,10 +547,10 @@ impl View {
         self.text.clear();
     }
 
-    /// Appends `s` to the text and its length in UTF-16 units to the words.
+    /// Appends `s` to the text and its length to the words.
     fn push_str(&mut self, s: &str) {
         self.text.push_str(s);
-        self.words.push(utf16_len(s));
+        self.words.push(s.len() as u32);
     }
 
     /// Appends `value`'s `Display` text to the text and its length to the words.
@@ -557,7 +558,7 @@ impl View {
         let start = self.text.len();
         // Writing into a String does not fail.
         let _ = write!(self.text, "{value}");
-        self.words.push(utf16_len(&self.text[start..]));
+        self.words.push((self.text.len() - start) as u32);
     }
 
     /// Puts the text's address and length into the first two words.
@@ -578,19 +579,6 @@ impl View {
 #[wasm_bindgen(js_name = wasmMemory)]
 pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
-}
-
-/// The length of `s` in UTF-16 units: one per character (per byte that does not
-/// continue a character), two for those of four bytes (above U+FFFF).
-fn utf16_len(s: &str) -> u32 {
-    let units: usize = if s.is_ascii() {
-        s.len()
-    } else {
-        s.bytes()
-            .map(|b| usize::from(b & 0xc0 != 0x80) + usize::from(b >= 0xf0))
-            .sum()
-    };
-    u32::try_from(units).unwrap_or(u32::MAX)
 }
 
 /// An engine of the core (evaluator or policy decision) with the type of each lookup
@@ -999,23 +987,4 @@ pub fn encode_query(name: &str, qtype: &str) -> Result<Vec<u8>, JsValue> {
         qtype: query_type(qtype)?,
     };
     dns::wire::encode_query(&lookup, 0).map_err(|e| input_error("invalid-name", e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::utf16_len;
-
-    #[test]
-    fn utf16_len_counts_as_js_strings_do() {
-        for s in [
-            "",
-            "example.com",
-            "zoë",
-            "—",
-            "😀",
-            "a😀b—c\u{7f}\u{80}\u{7ff}\u{800}\u{ffff}\u{10000}\u{10ffff}",
-        ] {
-            assert_eq!(utf16_len(s) as usize, s.encode_utf16().count(), "{s:?}");
-        }
-    }
 }
