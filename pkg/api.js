@@ -3,10 +3,11 @@
 // This file checks argument types, turns the error descriptions the module
 // throws into Error subclasses, and runs the async resolver loop; every piece
 // of SPF and policy logic is in the Rust core. The hot path of an evaluation
-// crosses the boundary with numbers and strings only (request fields, lookups
-// read by index, records pushed one by one or lent from a `LentAnswer`); options
-// and policy requests go in as JSON text, and outcomes, verdicts and reports
-// come back as the core's serialization with camelCase keys, parsed once.
+// crosses the boundary with numbers and strings only (request fields, records
+// pushed one by one or lent from a `LentAnswer`; a batch's lookups and the
+// outcome read from a view in the module's memory); options and policy requests
+// go in as JSON text, and traces, verdicts and reports come back as the core's
+// serialization with camelCase keys, parsed once.
 
 import * as wasm from "./dist/spfgate_wasm.js";
 
@@ -273,6 +274,11 @@ export class LentAnswer {
   }
 }
 
+/** Throws the error a raw engine kept when one of its calls returned status 1. */
+function checked(raw, status) {
+  if (status !== 0) throw converted(raw.takeError());
+}
+
 /** Gives `answer` to lookup `id` of a raw engine (evaluator or decision). */
 function deliver(raw, id, answer) {
   if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) {
@@ -280,16 +286,16 @@ function deliver(raw, id, answer) {
   }
   if (answer instanceof LentAnswer) {
     const lent = lentOf(answer);
-    return call(() => raw.answerLent(id, lent));
+    return checked(raw, call(() => raw.answerLent(id, lent)));
   }
   const kind = answerKind(answer);
-  if (kind === "bytes") return call(() => raw.answerWire(id, answer));
+  if (kind === "bytes") return checked(raw, call(() => raw.answerWire(id, answer)));
   if (kind === "records") {
     fill(raw, answer.records);
-    return call(() => raw.answerScratch(id));
+    return checked(raw, call(() => raw.answerScratch(id)));
   }
-  if (kind === "nxdomain") return call(() => raw.answerNxdomain(id));
-  return call(() => raw.answerTempfail(id, kind));
+  if (kind === "nxdomain") return checked(raw, call(() => raw.answerNxdomain(id)));
+  return checked(raw, call(() => raw.answerTempfail(id, kind)));
 }
 
 /**
@@ -316,6 +322,96 @@ export function parseWhitelist(whitelist) {
 /** Query type names by DNS TYPE code. */
 const TYPES = { 1: "A", 28: "AAAA", 15: "MX", 16: "TXT", 12: "PTR" };
 
+/** The results by the index the module gives them (`result_index` in bindings/wasm). */
+const RESULTS = ["none", "neutral", "pass", "fail", "softfail", "temperror", "permerror"];
+
+// The module's memory, through which engines hand over batches and outcomes (a
+// "view": words of numbers and a UTF-8 text they measure; see `View` in bindings/wasm).
+let memory;
+let bytes;
+let words;
+/** The word index of the numbers of the view `readView` read last, after its text's address and length. */
+let at = 0;
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+const encoder = new TextEncoder();
+
+/** Makes `bytes` and `words` cover the module's memory as it is now. */
+function refreshViews() {
+  memory ??= wasm.wasmMemory();
+  // A grown memory detaches the old buffer, whose views then have length 0.
+  if (bytes === undefined || bytes.byteLength === 0) {
+    bytes = new Uint8Array(memory.buffer);
+    words = new Uint32Array(memory.buffer);
+  }
+}
+
+/** Writes `s` as UTF-8 into the memory at `address` (room for 3 bytes a unit); returns where it ends. */
+function put(s, address) {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return address + i + encoder.encodeInto(s.slice(i), bytes.subarray(address + i)).written;
+    bytes[address + i] = c;
+  }
+  return address + n;
+}
+
+/** Where the text of the view `readView` read last is, and whether it is ASCII. */
+let textAddress = 0;
+let textAscii = true;
+
+/** Reads the view `raw` filled last: returns its text and sets `at`. */
+function readView(raw) {
+  refreshViews();
+  at = raw.view() >>> 2;
+  textAddress = words[at];
+  const length = words[at + 1];
+  at += 2;
+  const text = length === 0 ? "" : decoder.decode(bytes.subarray(textAddress, textAddress + length));
+  // As many UTF-16 units as UTF-8 bytes only when every character is ASCII.
+  textAscii = text.length === length;
+  return text;
+}
+
+/** The string at bytes `start..end` of the text of the view read last (before any other call into the module). */
+function piece(text, start, end) {
+  return textAscii ? text.slice(start, end) : decoder.decode(bytes.subarray(textAddress + start, textAddress + end));
+}
+
+/** The outcome of a finished raw evaluator, as the core serializes it (camelCase keys). */
+function outcomeOf(raw) {
+  checked(raw, call(() => raw.outcomeView()));
+  const text = readView(raw);
+  const w = words;
+  const a = at;
+  const flags = w[a + 1];
+  const reason = w[a + 6];
+  const explanation = reason + w[a + 7];
+  const mechanism = explanation + w[a + 8];
+  const domain = mechanism + w[a + 9];
+  const problem = domain + w[a + 10];
+  return {
+    result: RESULTS[w[a]],
+    reason: piece(text, 0, reason),
+    explanation: flags & 1 ? piece(text, reason, explanation) : null,
+    mechanism: flags & 2 ? piece(text, explanation, mechanism) : null,
+    domain: piece(text, mechanism, domain),
+    problem: flags & 4 ? piece(text, domain, problem) : null,
+    lookups: w[a + 2],
+    voidLookups: w[a + 3],
+    queries: w[a + 4],
+    roundTrips: w[a + 5],
+    // Last: reading the trace may grow the memory, which detaches `w`.
+    trace: flags & 8 ? JSON.parse(call(() => raw.outcomeTrace())) : [],
+  };
+}
+
+/** The verdict of a finished raw policy decision. */
+function verdictOf(raw) {
+  return JSON.parse(call(() => raw.outcome()));
+}
+
 // Module-private access to an engine's raw handle and done state (set in its static block).
 let rawOf;
 let restarted;
@@ -324,9 +420,12 @@ let restarted;
 class Engine {
   #raw;
   #done;
+  #conclusion;
 
-  constructor(raw) {
+  /** `conclusion(raw)` reads what the raw engine concluded. */
+  constructor(raw, conclusion) {
     this.#raw = raw;
+    this.#conclusion = conclusion;
   }
 
   static {
@@ -348,13 +447,18 @@ class Engine {
     const n = call(() => raw.poll());
     if (n === -1) return { pending: true };
     if (n === -2) {
-      this.#done = { done: JSON.parse(call(() => raw.outcome())) };
+      this.#done = { done: this.#conclusion(raw) };
       return this.#done;
     }
+    // The view: per lookup its id, TYPE code and the byte length of its name in the text.
+    const text = readView(raw);
+    const w = words;
     const lookups = new Array(n);
-    for (let i = 0; i < n; i++) {
-      const code = raw.lookupType(i);
-      lookups[i] = { id: raw.lookupId(i), name: raw.lookupName(i), type: TYPES[code] ?? `TYPE${code}` };
+    for (let i = 0, a = at, start = 0; i < n; i++, a += 3) {
+      const code = w[a + 1];
+      const end = start + w[a + 2];
+      lookups[i] = { id: w[a], name: n === 1 ? text : piece(text, start, end), type: TYPES[code] ?? `TYPE${code}` };
+      start = end;
     }
     return { lookups };
   }
@@ -376,14 +480,21 @@ export class Evaluator extends Engine {
   constructor(request, options) {
     const args = requestArgs(request);
     const optionsJson = json(options, "options", true);
-    super(call(() => new wasm.RawEvaluator(...args, optionsJson)));
+    super(call(() => new wasm.RawEvaluator(...args, optionsJson)), outcomeOf);
   }
 
   /** Starts the next evaluation on this evaluator, keeping its buffers. */
   restart(request) {
-    const [ip, mailFrom, helo, receiver, now, heloIdentity] = requestArgs(request);
+    const [ip, mailFrom, helo, receiver = "", now, heloIdentity] = requestArgs(request);
     const raw = rawOf(this);
-    call(() => raw.restart(ip, mailFrom, helo, receiver, now, heloIdentity));
+    // The fields go as UTF-8 into the evaluator's input, one after the other.
+    const address = call(() => raw.input(3 * (ip.length + mailFrom.length + helo.length + receiver.length)));
+    refreshViews();
+    const ipEnd = put(ip, address);
+    const mailFromEnd = put(mailFrom, ipEnd);
+    const heloEnd = put(helo, mailFromEnd);
+    const receiverEnd = put(receiver, heloEnd);
+    checked(raw, call(() => raw.restart(ipEnd - address, mailFromEnd - ipEnd, heloEnd - mailFromEnd, receiverEnd - heloEnd, now, heloIdentity)));
     restarted(this);
   }
 }
@@ -403,7 +514,8 @@ async function ask(engine, resolve, { id, name, type }) {
   try {
     answer = await resolve(name, type);
   } catch (e) {
-    call(() => rawOf(engine).answerTempfail(id, `resolver failed: ${describeError(e)}`));
+    const raw = rawOf(engine);
+    checked(raw, call(() => raw.answerTempfail(id, `resolver failed: ${describeError(e)}`)));
     return;
   }
   try {
@@ -411,7 +523,8 @@ async function ask(engine, resolve, { id, name, type }) {
   } catch (e) {
     // A resolver's unusable answer is the resolver's failure: temperror, as DNS garbage is.
     if (!(e instanceof SpfAnswerError) || (e.code !== "invalid-answer" && e.code !== "truncated")) throw e;
-    call(() => rawOf(engine).answerTempfail(id, `unusable answer: ${e.message}`));
+    const raw = rawOf(engine);
+    checked(raw, call(() => raw.answerTempfail(id, `unusable answer: ${e.message}`)));
   }
 }
 
@@ -518,7 +631,7 @@ export class Policy {
     const requestJson = json(request, "request");
     const optionsJson = json(options, "options", true);
     const raw = this.#raw;
-    const decision = new Engine(call(() => raw.decide(requestJson, optionsJson)));
+    const decision = new Engine(call(() => raw.decide(requestJson, optionsJson)), verdictOf);
     try {
       return await drive(decision, resolve);
     } finally {

@@ -2,8 +2,9 @@
 //! round trips on include chains with and without prefetch.
 //!
 //! TXT answers are given as text, so every evaluation parses what it fetches, as it
-//! would with a real resolver. The suite runs twice: with a new evaluator per test, and
-//! with one evaluator restarted for each (how a server checking many messages runs).
+//! would with a real resolver. The suite runs with a new evaluator per test, and
+//! with one evaluator restarted for each (how a server checking many messages runs),
+//! driven by `drive_with` and by `poll`/`answer`.
 
 use std::hint::black_box;
 use std::net::IpAddr;
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::Value;
-use spfgate::dns::{Answer, Lookup, QueryType};
+use spfgate::dns::{Answer, Lookup, QueryType, Step};
 use spfgate::eval::{Config, Evaluator, Request};
 use spfgate::zone::Zone;
 
@@ -85,6 +86,30 @@ fn suite(c: &mut Criterion) {
             for p in &prepared {
                 ev.restart(&p.request);
                 black_box(ev.drive_with(|l| answer_from(&p.answers, l)));
+            }
+        })
+    });
+    // The same through poll() and answer(), as a front end without an in-process
+    // resolver drives it (the npm package's Evaluator, tests/node/bench.mjs).
+    group.bench_function("rfc7208_suite_restarted_polled", |b| {
+        b.iter(|| {
+            for p in &prepared {
+                ev.restart(&p.request);
+                loop {
+                    match ev.poll() {
+                        Step::Lookups(batch) => {
+                            for lookup in &batch {
+                                ev.answer(lookup.id, answer_from(&p.answers, lookup))
+                                    .expect("a lookup of this batch");
+                            }
+                        }
+                        Step::Done(outcome) => {
+                            black_box(outcome);
+                            break;
+                        }
+                        Step::Pending => unreachable!("every lookup was answered"),
+                    }
+                }
             }
         })
     });

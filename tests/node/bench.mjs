@@ -2,7 +2,8 @@
 // suite test, its lookups answered synchronously from answers prepared in memory
 // and converted once with `LentAnswer.from` (plain objects too, for comparison)
 // (the Node counterpart of `cargo bench -p spfgate --bench evaluate`,
-// rfc7208_suite_restarted). Run by tests/node/bench.sh.
+// rfc7208_suite_restarted, and like it finding each answer by a linear search of
+// the test's list for the lookup's type and name). Run by tests/node/bench.sh.
 import { Evaluator, LentAnswer } from "spfgate";
 import { loadSuite } from "./suite.mjs";
 import { encodeResponse } from "./wire.mjs";
@@ -10,16 +11,16 @@ import { encodeResponse } from "./wire.mjs";
 const options = { defaultExplanation: "DEFAULT", trace: false };
 const cases = loadSuite();
 
-/** Each test's request with every answer it asks for, keyed `name type`. */
+/** Each test's request with every answer it asks for, as `{ name, type, answer }`. */
 function prepare(form) {
   return cases.map((c) => {
-    const answers = new Map();
+    const answers = [];
     const ev = new Evaluator(c.request, options);
     for (let step = ev.poll(); !step.done; step = ev.poll()) {
       for (const { id, name, type } of step.lookups) {
         const answer = c.zone.resolve(name, type);
         const prepared = form === "plain records" ? answer : form === "records" ? LentAnswer.from(answer) : LentAnswer.from(encodeResponse(name, type, answer));
-        answers.set(`${name} ${type}`, prepared);
+        answers.push({ name, type, answer: prepared });
         ev.answer(id, answer);
       }
     }
@@ -28,12 +29,20 @@ function prepare(form) {
   });
 }
 
+/** The prepared answer to a lookup, or NXDOMAIN. */
+function find(answers, name, type) {
+  for (const a of answers) {
+    if (a.type === type && a.name === name) return a.answer;
+  }
+  return NXDOMAIN;
+}
+
 function round(ev, prepared) {
   for (const p of prepared) {
     ev.restart(p.request);
     for (let step = ev.poll(); !step.done; step = ev.poll()) {
       for (const { id, name, type } of step.lookups) {
-        ev.answer(id, p.answers.get(`${name} ${type}`) ?? NXDOMAIN);
+        ev.answer(id, find(p.answers, name, type));
       }
     }
   }

@@ -7,22 +7,23 @@
 //! `Error` subclasses, and runs the async resolver loop; nothing here does I/O.
 //!
 //! An evaluation's hot path crosses the boundary with numbers and strings only:
-//! request fields, the lookups of a batch read by index, records pushed one by
-//! one into the engine's scratch answer or lent from a [`RawAnswer`] converted
-//! once. Options, policy requests, outcomes, verdicts and reports cross as JSON
-//! text, once per call. Errors are thrown as a JSON object
-//! `{"name", "code", "message", ...}` in a JS string; `pkg/api.js` turns it
-//! into the named error class.
+//! request fields in; records pushed one by one into the engine's scratch answer
+//! or lent from a [`RawAnswer`] converted once; a batch's lookups and the
+//! outcome out through a [`View`] the wrapper reads from the module's memory
+//! (numbers, and one text for all strings). Answering calls return a status
+//! number rather than a `Result`. Options, policy requests, traces, verdicts
+//! and reports cross as JSON text, once per call. Errors are thrown (or kept
+//! for `takeError`) as a JSON object `{"name", "code", "message", ...}` in a JS
+//! string; `pkg/api.js` turns it into the named error class.
 #![forbid(unsafe_code)]
 
-use std::collections::HashMap;
-use std::fmt::Display;
+use std::fmt::{Display, Write as _};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use spfgate::dns::{self, Answer, AnswerError, Engine, Lookup, LookupId, QueryType, Rdata, Step};
-use spfgate::eval::{Config, Evaluator, Identity, Limits, Request, VoidCounting};
+use spfgate::eval::{Config, Evaluator, Identity, Limits, Request, SpfResult, VoidCounting};
 use spfgate::policy::{DecisionRequest, Policy, PolicyError};
 use wasm_bindgen::prelude::*;
 
@@ -255,8 +256,34 @@ fn request(
     now: f64,
     helo_identity: bool,
 ) -> Result<Request, JsValue> {
-    let mut request = Request::new(parse_ip(ip)?, mail_from, helo);
-    request.receiver = receiver.unwrap_or_default();
+    let mut request = Request::new(Ipv4Addr::UNSPECIFIED.into(), "", "");
+    let receiver = receiver.unwrap_or_default();
+    refill(
+        &mut request,
+        [ip, mail_from, helo, &receiver],
+        now,
+        helo_identity,
+    )?;
+    Ok(request)
+}
+
+/// Overwrites `request` with the fields `[ip, mail_from, helo, receiver]` (no
+/// receiver when empty), keeping its buffers; unchanged when the IP is bad.
+fn refill(
+    request: &mut Request,
+    [ip, mail_from, helo, receiver]: [&str; 4],
+    now: f64,
+    helo_identity: bool,
+) -> Result<(), JsValue> {
+    request.ip = parse_ip(ip)?;
+    for (field, value) in [
+        (&mut request.mail_from, mail_from),
+        (&mut request.helo, helo),
+        (&mut request.receiver, receiver),
+    ] {
+        field.clear();
+        field.push_str(value);
+    }
     // Saturating: the wrapper passes integers in 0..2^64 only.
     request.now = now as u64;
     request.identity = if helo_identity {
@@ -264,7 +291,7 @@ fn request(
     } else {
         Identity::MailFrom
     };
-    Ok(request)
+    Ok(())
 }
 
 fn config(text: &str, base: Config) -> Result<Config, JsValue> {
@@ -374,15 +401,60 @@ enum Lent {
     #[default]
     NxDomain,
     TempFail(String),
-    Records(Vec<Item>),
+    Records(Records),
     Wire(Vec<u8>),
 }
 
+/// The records of a `{records: [...]}` answer, with their conversion for the type
+/// of the lookup they last answered (kept: a lent answer mostly answers one type).
+#[derive(Default)]
+struct Records {
+    items: Vec<Item>,
+    converted: Option<(QueryType, Answer)>,
+}
+
+impl Records {
+    fn clear(&mut self) {
+        self.items.clear();
+        self.converted = None;
+    }
+
+    fn push(&mut self, item: Item) {
+        self.items.push(item);
+        self.converted = None;
+    }
+
+    /// The records as an answer to a lookup of `qtype`.
+    fn answer(&mut self, qtype: QueryType) -> Result<&Answer, JsValue> {
+        let converted = match self.converted.take() {
+            Some((t, answer)) if t == qtype => answer,
+            _ => Answer::Records(
+                self.items
+                    .iter()
+                    .map(|item| item.rdata(qtype))
+                    .collect::<Result<_, _>>()?,
+            ),
+        };
+        Ok(&self.converted.insert((qtype, converted)).1)
+    }
+}
+
 impl Lent {
+    fn set_records(&mut self) {
+        match self {
+            Lent::Records(records) => records.clear(),
+            other => *other = Lent::Records(Records::default()),
+        }
+    }
+
     fn push(&mut self, item: Item) {
         match self {
-            Lent::Records(items) => items.push(item),
-            other => *other = Lent::Records(vec![item]),
+            Lent::Records(records) => records.push(item),
+            other => {
+                let mut records = Records::default();
+                records.push(item);
+                *other = Lent::Records(records);
+            }
         }
     }
 }
@@ -395,10 +467,7 @@ macro_rules! filling {
             /// Starts a `{records: [...]}` answer with no records.
             #[wasm_bindgen(js_name = setRecords)]
             pub fn set_records(&mut self) {
-                match &mut self.$($field).+ {
-                    Lent::Records(items) => items.clear(),
-                    other => *other = Lent::Records(Vec::new()),
-                }
+                self.$($field).+.set_records();
             }
 
             /// Adds a string record.
@@ -458,14 +527,70 @@ impl RawAnswer {
 
 filling!(RawAnswer, lent);
 
+/// What the wrapper reads from the module's memory after `poll` (a batch) or
+/// `outcomeView` (an outcome): `words`, whose first two are the address and byte
+/// length of `text`, then numbers that say how to read it. One view per engine,
+/// overwritten by each call that fills it; strings of `text` are measured in
+/// bytes (the wrapper slices the decoded text by them when it is ASCII, and
+/// decodes each string apart when it is not).
+#[derive(Default)]
+struct View {
+    words: Vec<u32>,
+    text: String,
+}
+
+impl View {
+    /// Empties the view, keeping two words for `seal`.
+    fn clear(&mut self) {
+        self.words.clear();
+        self.words.extend([0, 0]);
+        self.text.clear();
+    }
+
+    /// Appends `s` to the text and its length to the words.
+    fn push_str(&mut self, s: &str) {
+        self.text.push_str(s);
+        self.words.push(s.len() as u32);
+    }
+
+    /// Appends `value`'s `Display` text to the text and its length to the words.
+    fn push_display(&mut self, value: &impl Display) {
+        let start = self.text.len();
+        // Writing into a String does not fail.
+        let _ = write!(self.text, "{value}");
+        self.words.push((self.text.len() - start) as u32);
+    }
+
+    /// Puts the text's address and length into the first two words.
+    fn seal(&mut self) {
+        // Addresses fit in u32 on wasm32, the only target the wrapper loads.
+        let head = [self.text.as_ptr() as usize as u32, self.text.len() as u32];
+        if let Some(words) = self.words.get_mut(..2) {
+            words.copy_from_slice(&head);
+        }
+    }
+
+    fn address(&self) -> u32 {
+        self.words.as_ptr() as usize as u32
+    }
+}
+
+/// The module's memory, through which engines hand their views to the wrapper.
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
 /// An engine of the core (evaluator or policy decision) with the type of each lookup
-/// it handed out, by which record answers are read, the last batch for the wrapper
-/// to read by index, and the scratch space of plain answers.
+/// it handed out, by which record answers are read, the view of its last batch or
+/// outcome, the scratch space of plain answers, and the error of the last call that
+/// returned a failure status.
 struct Driven<E> {
     engine: E,
-    handed: HashMap<u32, QueryType>,
-    batch: Vec<Lookup>,
+    handed: Vec<(u32, QueryType)>,
+    view: View,
     scratch: Lent,
+    thrown: Option<JsValue>,
 }
 
 impl<E: Engine> Driven<E>
@@ -475,46 +600,53 @@ where
     fn new(engine: E) -> Self {
         Driven {
             engine,
-            handed: HashMap::new(),
-            batch: Vec::new(),
+            handed: Vec::new(),
+            view: View::default(),
             scratch: Lent::default(),
+            thrown: None,
         }
     }
 
-    /// The next step: the number of lookups in a new batch (read with `lookup_*`),
-    /// -1 for pending, -2 for done (read with `outcome`).
+    /// The next step: the number of lookups in a new batch (in the view: per lookup
+    /// its id, TYPE code and the length of its name in the text), -1 for pending, -2
+    /// for done (read with `outcome`).
     fn poll(&mut self) -> i32 {
         match self.engine.poll() {
             Step::Lookups(batch) => {
-                self.handed.extend(batch.iter().map(|l| (l.id.0, l.qtype)));
-                self.batch.clear();
-                self.batch.extend_from_slice(&batch);
-                i32::try_from(self.batch.len()).unwrap_or(i32::MAX)
+                self.view.clear();
+                for lookup in &batch {
+                    self.handed.push((lookup.id.0, lookup.qtype));
+                    self.view.words.push(lookup.id.0);
+                    self.view.words.push(lookup.qtype.code().into());
+                    self.view.push_str(&lookup.name);
+                }
+                self.view.seal();
+                i32::try_from(batch.len()).unwrap_or(i32::MAX)
             }
             Step::Pending => -1,
             Step::Done(_) => -2,
         }
     }
 
-    fn lookup(&self, index: usize) -> Result<&Lookup, JsValue> {
-        self.batch
-            .get(index)
-            .ok_or_else(|| input_error("invalid-argument", "no such lookup in the batch"))
-    }
-
     fn outcome(&mut self) -> Result<String, JsValue> {
         match self.engine.poll() {
             Step::Done(value) => Ok(to_js_json(value)),
-            _ => Err(error(
-                "SpfError",
-                "internal",
-                "the engine is not done",
-                Value::Null,
-            )),
+            _ => Err(not_done()),
         }
     }
 
-    fn answer(&mut self, id: u32, answer: Answer) -> Result<(), JsValue> {
+    /// 0 for `Ok`; 1 for `Err`, whose error `take_error` then gives.
+    fn status(&mut self, result: Result<(), JsValue>) -> u32 {
+        match result {
+            Ok(()) => 0,
+            Err(e) => {
+                self.thrown = Some(e);
+                1
+            }
+        }
+    }
+
+    fn answer(&mut self, id: u32, answer: &Answer) -> Result<(), JsValue> {
         self.engine
             .answer(LookupId(id), answer)
             .map_err(answer_error)
@@ -526,52 +658,56 @@ where
             .map_err(answer_error)
     }
 
-    fn answer_lent(&mut self, id: u32, lent: &Lent) -> Result<(), JsValue> {
+    fn answer_lent(&mut self, id: u32, lent: &mut Lent) -> Result<(), JsValue> {
         match lent {
-            Lent::NxDomain => self.answer(id, Answer::NxDomain),
-            Lent::TempFail(reason) => self.answer(id, Answer::temp_fail(reason.as_str())),
+            Lent::NxDomain => self.answer(id, &Answer::NxDomain),
+            Lent::TempFail(reason) => self.answer(id, &Answer::temp_fail(reason.as_str())),
             Lent::Wire(message) => self.answer_wire(id, message),
-            Lent::Records(items) => {
-                let qtype = *self
+            Lent::Records(records) => {
+                let qtype = self
                     .handed
-                    .get(&id)
-                    .ok_or_else(|| answer_error(AnswerError::UnknownId(LookupId(id))))?;
-                let records = items
                     .iter()
-                    .map(|item| item.rdata(qtype))
-                    .collect::<Result<_, _>>()?;
-                self.answer(id, Answer::Records(records))
+                    .rev()
+                    .find(|(handed, _)| *handed == id)
+                    .map(|&(_, qtype)| qtype)
+                    .ok_or_else(|| answer_error(AnswerError::UnknownId(LookupId(id))))?;
+                self.answer(id, records.answer(qtype)?)
             }
         }
     }
 }
 
+fn not_done() -> JsValue {
+    error(
+        "SpfError",
+        "internal",
+        "the engine is not done",
+        Value::Null,
+    )
+}
+
 /// The answering methods of an exported engine type, delegated to its `Driven` field.
+/// Answering methods return a status (0, or 1 with the error kept for `takeError`),
+/// so that the common case returns a plain number.
 macro_rules! answering {
     ($raw:ty, $what:literal) => {
         #[wasm_bindgen]
         impl $raw {
-            /// The next step: the number of lookups of a new batch, -1 for pending, -2 for done.
+            /// The next step: the number of lookups of a new batch (read through
+            /// `view`), -1 for pending, -2 for done.
             pub fn poll(&mut self) -> i32 {
                 self.inner.poll()
             }
 
-            /// The id of lookup `index` of the last batch.
-            #[wasm_bindgen(js_name = lookupId)]
-            pub fn lookup_id(&self, index: usize) -> Result<u32, JsValue> {
-                Ok(self.inner.lookup(index)?.id.0)
+            /// The address of the view the last `poll` (or `outcomeView`) filled.
+            pub fn view(&self) -> u32 {
+                self.inner.view.address()
             }
 
-            /// The name of lookup `index` of the last batch.
-            #[wasm_bindgen(js_name = lookupName)]
-            pub fn lookup_name(&self, index: usize) -> Result<String, JsValue> {
-                Ok(self.inner.lookup(index)?.name.clone())
-            }
-
-            /// The DNS TYPE code of lookup `index` of the last batch.
-            #[wasm_bindgen(js_name = lookupType)]
-            pub fn lookup_type(&self, index: usize) -> Result<u16, JsValue> {
-                Ok(self.inner.lookup(index)?.qtype.code())
+            /// The error of the last call that returned status 1.
+            #[wasm_bindgen(js_name = takeError)]
+            pub fn take_error(&mut self) -> JsValue {
+                self.inner.thrown.take().unwrap_or(JsValue::UNDEFINED)
             }
 
             #[doc = concat!("The ", $what, " as JSON, once `poll` said done.")]
@@ -581,35 +717,39 @@ macro_rules! answering {
 
             /// Answers with the records pushed since `setRecords`.
             #[wasm_bindgen(js_name = answerScratch)]
-            pub fn answer_scratch(&mut self, id: u32) -> Result<(), JsValue> {
-                let lent = std::mem::take(&mut self.inner.scratch);
-                let result = self.inner.answer_lent(id, &lent);
+            pub fn answer_scratch(&mut self, id: u32) -> u32 {
+                let mut lent = std::mem::take(&mut self.inner.scratch);
+                let result = self.inner.answer_lent(id, &mut lent);
                 self.inner.scratch = lent;
-                result
+                self.inner.status(result)
             }
 
             /// Answers with an answer converted once (`LentAnswer.from`).
             #[wasm_bindgen(js_name = answerLent)]
-            pub fn answer_lent(&mut self, id: u32, answer: &RawAnswer) -> Result<(), JsValue> {
-                self.inner.answer_lent(id, &answer.lent)
+            pub fn answer_lent(&mut self, id: u32, answer: &mut RawAnswer) -> u32 {
+                let result = self.inner.answer_lent(id, &mut answer.lent);
+                self.inner.status(result)
             }
 
             /// Answers NXDOMAIN.
             #[wasm_bindgen(js_name = answerNxdomain)]
-            pub fn answer_nxdomain(&mut self, id: u32) -> Result<(), JsValue> {
-                self.inner.answer(id, Answer::NxDomain)
+            pub fn answer_nxdomain(&mut self, id: u32) -> u32 {
+                let result = self.inner.answer(id, &Answer::NxDomain);
+                self.inner.status(result)
             }
 
             /// Answers with a temporary failure.
             #[wasm_bindgen(js_name = answerTempfail)]
-            pub fn answer_tempfail(&mut self, id: u32, reason: &str) -> Result<(), JsValue> {
-                self.inner.answer(id, Answer::temp_fail(reason))
+            pub fn answer_tempfail(&mut self, id: u32, reason: &str) -> u32 {
+                let result = self.inner.answer(id, &Answer::temp_fail(reason));
+                self.inner.status(result)
             }
 
             /// Answers with a raw DNS response message, decoded by the core.
             #[wasm_bindgen(js_name = answerWire)]
-            pub fn answer_wire(&mut self, id: u32, message: &[u8]) -> Result<(), JsValue> {
-                self.inner.answer_wire(id, message)
+            pub fn answer_wire(&mut self, id: u32, message: &[u8]) -> u32 {
+                let result = self.inner.answer_wire(id, message);
+                self.inner.status(result)
             }
         }
     };
@@ -622,6 +762,10 @@ macro_rules! answering {
 #[wasm_bindgen]
 pub struct RawEvaluator {
     inner: Driven<Evaluator>,
+    /// The request of the last restart, whose buffers the next one reuses.
+    request: Request,
+    /// Where the wrapper writes the fields of the next request (`input`).
+    input: Vec<u8>,
 }
 
 #[wasm_bindgen]
@@ -640,25 +784,116 @@ impl RawEvaluator {
         let request = request(ip, mail_from, helo, receiver, now, helo_identity)?;
         let config = config(options_json, Config::default())?;
         Ok(RawEvaluator {
-            inner: Driven::new(Evaluator::new(request, config)),
+            inner: Driven::new(Evaluator::new(request.clone(), config)),
+            request,
+            input: Vec::new(),
         })
     }
 
-    /// Starts the next evaluation of a request (by its fields), keeping the buffers.
+    /// The address of room for at least `capacity` bytes, into which the wrapper
+    /// writes the UTF-8 fields of the next request for `restart`.
+    pub fn input(&mut self, capacity: usize) -> u32 {
+        if self.input.len() < capacity {
+            self.input.resize(capacity, 0);
+        }
+        self.input.as_ptr() as usize as u32
+    }
+
+    /// Starts the next evaluation, keeping the buffers, of the request whose `ip`,
+    /// `mailFrom`, `helo` and `receiver` (none when empty) the wrapper wrote one
+    /// after the other into the input, with these byte lengths. Returns a status,
+    /// as the answering methods do.
     pub fn restart(
         &mut self,
-        ip: &str,
-        mail_from: &str,
-        helo: &str,
-        receiver: Option<String>,
+        ip: usize,
+        mail_from: usize,
+        helo: usize,
+        receiver: usize,
+        now: f64,
+        helo_identity: bool,
+    ) -> u32 {
+        let result = self.restart_input([ip, mail_from, helo, receiver], now, helo_identity);
+        self.inner.status(result)
+    }
+
+    fn restart_input(
+        &mut self,
+        lengths: [usize; 4],
         now: f64,
         helo_identity: bool,
     ) -> Result<(), JsValue> {
-        let request = request(ip, mail_from, helo, receiver, now, helo_identity)?;
-        self.inner.engine.restart(&request);
+        let mut fields = [""; 4];
+        let mut rest = self.input.as_slice();
+        for (field, length) in fields.iter_mut().zip(lengths) {
+            let (bytes, after) = rest
+                .split_at_checked(length)
+                .ok_or_else(|| input_error("internal", "request fields beyond the input"))?;
+            *field = std::str::from_utf8(bytes)
+                .map_err(|_| input_error("internal", "request fields are not UTF-8"))?;
+            rest = after;
+        }
+        refill(&mut self.request, fields, now, helo_identity)?;
+        self.inner.engine.restart(&self.request);
         self.inner.handed.clear();
-        self.inner.batch.clear();
         Ok(())
+    }
+
+    /// Fills the view with the outcome, once `poll` said done, and returns a status.
+    /// After the text's address and length, the words are: the result (index into
+    /// `RESULTS` in the wrapper), flags (1 explanation, 2 mechanism, 4 problem, 8 a
+    /// trace to read with `outcomeTrace`), `lookups`, `voidLookups`, `queries`,
+    /// `roundTrips`, then the lengths of `reason`, `explanation`, `mechanism`,
+    /// `domain` and `problem` in the text, in this order (0 when absent).
+    #[wasm_bindgen(js_name = outcomeView)]
+    pub fn outcome_view(&mut self) -> u32 {
+        let Some(outcome) = self.inner.engine.outcome() else {
+            self.inner.thrown = Some(not_done());
+            return 1;
+        };
+        let view = &mut self.inner.view;
+        view.clear();
+        let flags = u32::from(outcome.explanation.is_some())
+            | u32::from(outcome.mechanism.is_some()) << 1
+            | u32::from(outcome.problem.is_some()) << 2
+            | u32::from(!outcome.trace.is_empty()) << 3;
+        view.words.extend([
+            result_index(outcome.result),
+            flags,
+            outcome.dns_terms,
+            outcome.void_lookups,
+            outcome.queries,
+            outcome.round_trips,
+        ]);
+        view.push_str(&outcome.reason());
+        view.push_str(outcome.explanation.as_deref().unwrap_or_default());
+        view.push_str(outcome.mechanism.as_deref().unwrap_or_default());
+        view.push_str(&outcome.domain);
+        match &outcome.problem {
+            Some(problem) => view.push_display(problem),
+            None => view.push_str(""),
+        }
+        view.seal();
+        0
+    }
+
+    /// The outcome's trace as JSON (as in `outcome`), once `poll` said done.
+    #[wasm_bindgen(js_name = outcomeTrace)]
+    pub fn outcome_trace(&self) -> Result<String, JsValue> {
+        let outcome = self.inner.engine.outcome().ok_or_else(not_done)?;
+        Ok(to_js_json(&outcome.trace))
+    }
+}
+
+/// The position of a result in the wrapper's `RESULTS` table (pkg/api.js).
+fn result_index(result: SpfResult) -> u32 {
+    match result {
+        SpfResult::None => 0,
+        SpfResult::Neutral => 1,
+        SpfResult::Pass => 2,
+        SpfResult::Fail => 3,
+        SpfResult::SoftFail => 4,
+        SpfResult::TempError => 5,
+        SpfResult::PermError => 6,
     }
 }
 
