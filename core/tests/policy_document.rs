@@ -151,6 +151,7 @@ fn a_sender_listed_twice_names_both_accounts() {
         "line 3, column 47: account `second` (accounts[1]), senders[1]: sender `bob@x.example` \
          is listed by account `first` and by account `second`"
     );
+    assert_eq!(err.kind.code(), "duplicate-sender");
     assert_eq!(err.field, "accounts[1].senders[1]");
     assert_eq!(err.account.as_ref().map(|a| a.index), Some(1));
     // Listing a sender twice in one account is harmless.
@@ -161,35 +162,42 @@ fn a_sender_listed_twice_names_both_accounts() {
 
 #[test]
 fn semantic_errors_point_into_the_document() {
-    let cases: [(&str, &str); 6] = [
+    let cases: [(&str, &str, &str); 6] = [
         (
             r#"{"authserv_id": "x", "accounts": [{"id": "a", "senders": ["nobody"], "security": {"mode": "open"}}]}"#,
             "line 1, column 59: account `a` (accounts[0]), senders[0]: sender `nobody` is not an address: it has no `@`",
+            "bad-sender",
         ),
         (
             r#"{"authserv_id": "x", "accounts": [{"id": "a", "senders": ["x @y"], "security": {"mode": "open"}}]}"#,
             "line 1, column 59: account `a` (accounts[0]), senders[0]: sender `x @y` contains a blank or control character",
+            "bad-sender",
         ),
         (
             r#"{"authserv_id": "x", "accounts": [{"id": "", "senders": [], "security": {"mode": "open"}}]}"#,
             "line 1, column 42: account `` (accounts[0]), id: the account id is empty",
+            "empty-account-id",
         ),
         (
             "{\"authserv_id\": \"x\", \"accounts\": [\n {\"id\": \"a\", \"senders\": [], \"security\": {\"mode\": \"open\"}},\n {\"id\": \"a\", \"senders\": [], \"security\": {\"mode\": \"open\"}}]}",
             "line 3, column 9: account `a` (accounts[1]), id: account id `a` is already used by accounts[0]",
+            "duplicate-account",
         ),
         (
             r#"{"authserv_id": " ", "accounts": []}"#,
             "line 1, column 17: authserv_id: authserv_id must name this gateway (it is empty)",
+            "empty-authserv-id",
         ),
         (
             r#"{"authserv_id": "x", "accounts": [{"id": "a", "senders": [], "security": {"mode": "spf", "whitelist": ["192.0.2.1", "10.0.0.0/8", "::1/129"]}}]}"#,
             "line 1, column 131: account `a` (accounts[0]), security.whitelist[2]: line 3, column 1 of the field: `::1/129` — prefix length 129 is above 128",
+            "whitelist",
         ),
     ];
-    for (doc, want) in cases {
+    for (doc, want, code) in cases {
         let err = Policy::from_json(doc).unwrap_err();
         assert_eq!(err.to_string(), want, "{doc}");
+        assert_eq!(err.kind.code(), code, "{doc}");
     }
 }
 
@@ -224,6 +232,7 @@ fn syntax_and_shape_errors_carry_the_parsers_line_and_column() {
     let err = Policy::from_json("{\"authserv_id\": \"x\",\n \"accounts\": [}").unwrap_err();
     assert_eq!((err.line, err.column), (Some(2), Some(15)));
     assert!(matches!(*err.kind, PolicyErrorKind::Syntax { .. }));
+    assert_eq!(err.kind.code(), "syntax");
     let err = Policy::from_json(
         "{\"authserv_id\": \"x\", \"accounts\": [{\"id\": \"a\", \"senders\": [],\n \"security\": {\"mode\": \"closed\"}}]}",
     )

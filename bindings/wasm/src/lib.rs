@@ -46,28 +46,6 @@ fn input_error(code: &str, message: impl Display) -> JsValue {
     error("SpfInputError", code, message, Value::Null)
 }
 
-/// A core enum variant's name in kebab-case (`CidrTooLong { .. }` → `cidr-too-long`),
-/// taken from its `Debug` form so that new variants get a code without a table here.
-fn variant_code(kind: &impl std::fmt::Debug) -> String {
-    let debug = format!("{kind:?}");
-    let name = debug
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .next()
-        .unwrap_or_default();
-    let mut code = String::with_capacity(name.len() + 4);
-    for (i, c) in name.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                code.push('-');
-            }
-            code.push(c.to_ascii_lowercase());
-        } else {
-            code.push(c);
-        }
-    }
-    code
-}
-
 /// A byte offset into `text` as a UTF-16 index, as JS strings count.
 fn utf16_offset(text: &str, byte: usize) -> usize {
     let byte = byte.min(text.len());
@@ -79,13 +57,13 @@ fn utf16_offset(text: &str, byte: usize) -> usize {
 }
 
 fn answer_error(e: AnswerError) -> JsValue {
-    error("SpfAnswerError", &variant_code(&e), &e, Value::Null)
+    error("SpfAnswerError", e.code(), &e, Value::Null)
 }
 
 fn policy_error(e: &PolicyError) -> JsValue {
     error(
         "SpfPolicyError",
-        &variant_code(&*e.kind),
+        e.kind.code(),
         e,
         json!({ "line": e.line, "column": e.column, "field": e.field }),
     )

@@ -46,6 +46,18 @@ pub enum AnswerError {
     Truncated(LookupId),
 }
 
+impl AnswerError {
+    /// A stable kebab-case name of the variant (`unknown-id`, `already-answered`,
+    /// `truncated`), the `code` of the npm package's `SpfAnswerError`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AnswerError::UnknownId(_) => "unknown-id",
+            AnswerError::AlreadyAnswered(_) => "already-answered",
+            AnswerError::Truncated(_) => "truncated",
+        }
+    }
+}
+
 /// Identifies one lookup handed out by an engine; answers are matched by it.
 ///
 /// Ids are unique within one evaluation and small, so a C caller can use them
@@ -238,7 +250,18 @@ pub(crate) fn normalize(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::QueryType;
+    use super::{AnswerError, LookupId, QueryType};
+
+    #[test]
+    fn answer_error_codes_name_the_variants() {
+        let id = LookupId(3);
+        let codes = [
+            AnswerError::UnknownId(id).code(),
+            AnswerError::AlreadyAnswered(id).code(),
+            AnswerError::Truncated(id).code(),
+        ];
+        assert_eq!(codes, ["unknown-id", "already-answered", "truncated"]);
+    }
 
     #[test]
     fn mnemonics_read_back_exactly() {

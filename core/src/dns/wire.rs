@@ -35,9 +35,10 @@
 
 use std::fmt::Write;
 
-use hickory_proto::op::{Edns, Header, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::op::{Header, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::rdata::{A, AAAA, MX};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
-use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, DecodeError};
 
 use super::{Answer, Lookup, QueryType, Rdata};
 
@@ -112,18 +113,33 @@ impl WireError {
 /// The name is sent as given (case kept, a trailing dot allowed), each label
 /// taken byte for byte so that macro-expanded names with unusual characters
 /// reach the server unchanged.
+///
+/// The message is written field by field as RFC 1035 §4.1 and RFC 6891 §6.1.2
+/// lay it out, without compression (one name has nothing to point to).
 pub fn encode_query(lookup: &Lookup, message_id: u16) -> Result<Vec<u8>, WireError> {
-    let name = wire_name(&lookup.name)?;
-    let mut message = Message::new(message_id, MessageType::Query, OpCode::Query);
-    message.metadata.recursion_desired = true;
-    message.add_query(Query::query(name, record_type(lookup.qtype)));
-    let mut edns = Edns::new();
-    edns.set_max_payload(EDNS_UDP_PAYLOAD);
-    message.set_edns(edns);
-    message.to_vec().map_err(|e| WireError::InvalidName {
-        name: lookup.name.clone(),
-        reason: e.to_string(),
-    })
+    let labels = checked_labels(&lookup.name)?;
+    let mut query = Vec::with_capacity(12 + lookup.name.len() + 2 + 4 + 11);
+    // Header (§4.1.1): ID; QR=0 OPCODE=QUERY AA=0 TC=0 RD=1; RA=0 Z=0 RCODE=0;
+    // QDCOUNT=1, ANCOUNT=0, NSCOUNT=0, ARCOUNT=1 (the OPT record).
+    query.extend_from_slice(&message_id.to_be_bytes());
+    query.extend_from_slice(&[0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 1]);
+    // Question (§4.1.2): QNAME as length-prefixed labels ending in the root
+    // label (§3.1), QTYPE, QCLASS=IN.
+    for label in labels {
+        // `checked_labels` keeps labels within 1..=63 octets.
+        query.push(label.len() as u8);
+        query.extend_from_slice(label.as_bytes());
+    }
+    query.push(0);
+    query.extend_from_slice(&lookup.qtype.code().to_be_bytes());
+    query.extend_from_slice(&u16::from(DNSClass::IN).to_be_bytes());
+    // OPT pseudo-record (RFC 6891 §6.1.2): owner the root, TYPE=OPT, CLASS the
+    // UDP payload size, TTL 0 (extended RCODE, version 0, no DO bit), no RDATA.
+    query.push(0);
+    query.extend_from_slice(&u16::from(RecordType::OPT).to_be_bytes());
+    query.extend_from_slice(&EDNS_UDP_PAYLOAD.to_be_bytes());
+    query.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    Ok(query)
 }
 
 /// Builds the response a server would send for `lookup` with `answer`: for fake
@@ -166,7 +182,7 @@ pub fn encode_response(
 }
 
 fn to_hickory(rdata: &Rdata) -> Result<RData, WireError> {
-    use hickory_proto::rr::rdata::{A, AAAA, MX, PTR, TXT};
+    use hickory_proto::rr::rdata::{PTR, TXT};
     // An empty target is the root name (a null MX, RFC 7505), as decoding reports it.
     let target = |name: &str| match name {
         "" => Ok(Name::root()),
@@ -208,6 +224,13 @@ fn to_hickory(rdata: &Rdata) -> Result<RData, WireError> {
 /// ends without records is "no data". A CNAME loop or an overlong chain is a
 /// temporary failure, as a recursive resolver reports it (SERVFAIL).
 ///
+/// Every record of every section is read, so that a broken message is
+/// reported as broken: owner names, the RDATA of the types SPF reads (A, AAAA,
+/// MX, TXT, PTR) and of CNAME, each RDATA filling exactly its RDLENGTH. The
+/// RDATA of other types is skipped unread, as RFC 3597 §4 asks of types a
+/// resolver does not know. An OPT record (RFC 6891) must be single, owned by
+/// the root and in the additional section; its extended rcode bits count.
+///
 /// A lookup whose name [`encode_query`] would refuse gives the same
 /// [`WireError::InvalidName`], whatever the message says.
 pub fn decode_response(
@@ -238,9 +261,9 @@ pub fn decode_response(
         });
     }
     let question = Query::read(&mut decoder).map_err(malformed)?;
-    let qname = wire_name(&lookup.name)?;
+    let labels = checked_labels(&lookup.name)?;
     let wanted = record_type(lookup.qtype);
-    if !question.name().eq_ignore_root(&qname)
+    if !is_named(question.name(), labels)
         || question.query_type() != wanted
         || question.query_class() != DNSClass::IN
     {
@@ -258,18 +281,23 @@ pub fn decode_response(
         return Err(WireError::Truncated);
     }
 
-    // All sections are read, so that a broken message is reported as broken
-    // and the OPT record's extended rcode bits are not missed.
     let counts = header.counts;
-    let (answers, _, _) =
-        Message::read_records(&mut decoder, counts.answers.into(), false, meta.op_code)
-            .map_err(malformed)?;
-    Message::read_records(&mut decoder, counts.authorities.into(), false, meta.op_code)
-        .map_err(malformed)?;
-    let (_, edns, _) =
-        Message::read_records(&mut decoder, counts.additionals.into(), true, meta.op_code)
-            .map_err(malformed)?;
-    let high = edns.map_or(0, |e| e.rcode_high());
+    let mut answers = Vec::with_capacity(usize::from(counts.answers).min(8));
+    for _ in 0..counts.answers {
+        answers.push(read_record(&mut decoder, false)?);
+    }
+    for _ in 0..counts.authorities {
+        read_record(&mut decoder, false)?;
+    }
+    let mut rcode_high = None;
+    for _ in 0..counts.additionals {
+        if let Data::Opt { rcode_high: high } = read_record(&mut decoder, true)?.data {
+            if rcode_high.replace(high).is_some() {
+                return Err(malformed(DecodeError::DuplicateEdns));
+            }
+        }
+    }
+    let high = rcode_high.unwrap_or(0);
     let rcode = u16::from(ResponseCode::from(high, meta.response_code.low()));
 
     match rcode {
@@ -279,20 +307,136 @@ pub fn decode_response(
     }
 }
 
+/// One resource record (RFC 1035 §4.1.3), as far as SPF reads it.
+struct Rr {
+    owner: Name,
+    rtype: RecordType,
+    /// CLASS is IN; for OPT, whose CLASS field is a payload size, false.
+    in_class: bool,
+    data: Data,
+}
+
+/// The RDATA of a record: decoded for the types SPF reads and for CNAME.
+enum Data {
+    Record(Rdata),
+    /// An MX or PTR record, its name kept for comparison and converted to text
+    /// only when it answers the lookup.
+    Mx(u16, Name),
+    Ptr(Name),
+    Cname(Name),
+    /// The EDNS OPT pseudo-record: the high eight bits of the 12-bit rcode.
+    Opt {
+        rcode_high: u8,
+    },
+    /// Any other type, skipped.
+    Other,
+}
+
+/// Reads one record at the decoder's position; OPT, SIG and TSIG records are
+/// refused outside the `additional` section, as they can only appear there.
+fn read_record(decoder: &mut BinDecoder<'_>, additional: bool) -> Result<Rr, WireError> {
+    let owner = Name::read(decoder).map_err(malformed)?;
+    let rtype = RecordType::read(decoder).map_err(malformed)?;
+    if rtype == RecordType::OPT && !owner.is_root() {
+        return Err(malformed(DecodeError::EdnsNameNotRoot(Box::new(owner))));
+    }
+    let class = read_u16(decoder)?;
+    let ttl = decoder.read_u32().map_err(malformed)?.unverified();
+    let length = usize::from(read_u16(decoder)?);
+    if length > decoder.len() {
+        return Err(rdata_length(decoder.len(), length));
+    }
+    let data = match rtype {
+        // An empty RDATA means "any" in dynamic updates only (RFC 2136 §2.4).
+        _ if length == 0 && rtype != RecordType::OPT => {
+            return Err(malformed(DecodeError::InvalidEmptyRecord));
+        }
+        // Query types only (RFC 1035 §3.2.3), never the type of a record.
+        RecordType::ANY | RecordType::AXFR | RecordType::IXFR => {
+            return Err(malformed(DecodeError::UnknownRecordTypeValue(rtype.into())));
+        }
+        _ => {
+            let start = decoder.index();
+            let data = read_rdata(decoder, rtype, ttl, length);
+            let read = decoder.index() - start;
+            if read != length {
+                return Err(rdata_length(read, length));
+            }
+            data?
+        }
+    };
+    if !additional && matches!(rtype, RecordType::OPT | RecordType::SIG | RecordType::TSIG) {
+        return Err(malformed(DecodeError::RecordNotInAdditionalSection(rtype)));
+    }
+    Ok(Rr {
+        owner,
+        rtype,
+        in_class: rtype != RecordType::OPT && class == u16::from(DNSClass::IN),
+        data,
+    })
+}
+
+/// Reads the `length` octets of RDATA of a record of type `rtype`.
+fn read_rdata(
+    decoder: &mut BinDecoder<'_>,
+    rtype: RecordType,
+    ttl: u32,
+    length: usize,
+) -> Result<Data, WireError> {
+    Ok(match rtype {
+        RecordType::A => Data::Record(Rdata::A(A::read(decoder).map_err(malformed)?.0)),
+        RecordType::AAAA => Data::Record(Rdata::Aaaa(AAAA::read(decoder).map_err(malformed)?.0)),
+        RecordType::MX => {
+            let mx = MX::read(decoder).map_err(malformed)?;
+            Data::Mx(mx.preference, mx.exchange)
+        }
+        RecordType::TXT => {
+            // One or more <character-string>s (RFC 1035 §3.3.14), joined.
+            let end = decoder.index() + length;
+            let mut joined = Vec::with_capacity(length);
+            while decoder.index() < end {
+                let string = decoder.read_character_data().map_err(malformed)?;
+                joined.extend_from_slice(string.unverified());
+            }
+            Data::Record(Rdata::Txt(joined))
+        }
+        RecordType::PTR => Data::Ptr(Name::read(decoder).map_err(malformed)?),
+        RecordType::CNAME => Data::Cname(Name::read(decoder).map_err(malformed)?),
+        RecordType::OPT => {
+            decoder.read_slice(length).map_err(malformed)?;
+            // TTL: extended RCODE (8 bits), version, flags (RFC 6891 §6.1.3).
+            Data::Opt {
+                rcode_high: (ttl >> 24) as u8,
+            }
+        }
+        _ => {
+            decoder.read_slice(length).map_err(malformed)?;
+            Data::Other
+        }
+    })
+}
+
+fn read_u16(decoder: &mut BinDecoder<'_>) -> Result<u16, WireError> {
+    Ok(decoder.read_u16().map_err(malformed)?.unverified())
+}
+
+/// RDATA that does not fill its RDLENGTH exactly, or would reach past the message.
+fn rdata_length(read: usize, length: usize) -> WireError {
+    WireError::Malformed(format!(
+        "incorrect rdata length read: {read} expected: {length}"
+    ))
+}
+
 /// Follows the CNAME chain from `qname` and collects the `wanted` records of
 /// its last name.
-fn collect(answers: &[Record], qname: &Name, wanted: RecordType) -> Answer {
-    let in_class = |rr: &&Record| rr.dns_class == DNSClass::IN;
+fn collect(answers: &[Rr], qname: &Name, wanted: RecordType) -> Answer {
     let mut visited: Vec<&Name> = vec![qname];
     let mut current = qname;
     loop {
-        let cname = answers
-            .iter()
-            .filter(in_class)
-            .find_map(|rr| match &rr.data {
-                RData::CNAME(target) if rr.name.eq_ignore_root(current) => Some(&target.0),
-                _ => None,
-            });
+        let cname = answers.iter().find_map(|rr| match &rr.data {
+            Data::Cname(target) if rr.in_class && rr.owner.eq_ignore_root(current) => Some(target),
+            _ => None,
+        });
         let Some(target) = cname else { break };
         if visited.iter().any(|seen| seen.eq_ignore_root(target)) {
             return Answer::TempFail(format!("CNAME loop at {}", name_text(target)));
@@ -306,35 +450,27 @@ fn collect(answers: &[Record], qname: &Name, wanted: RecordType) -> Answer {
 
     let records = answers
         .iter()
-        .filter(in_class)
-        .filter(|rr| rr.record_type() == wanted && rr.name.eq_ignore_root(current))
-        .filter_map(|rr| convert(&rr.data))
+        .filter(|rr| rr.in_class && rr.rtype == wanted && rr.owner.eq_ignore_root(current))
+        .filter_map(|rr| match &rr.data {
+            Data::Record(rdata) => Some(rdata.clone()),
+            Data::Mx(preference, exchange) => Some(Rdata::Mx {
+                preference: *preference,
+                exchange: name_text(exchange),
+            }),
+            Data::Ptr(target) => Some(Rdata::Ptr(name_text(target))),
+            Data::Cname(_) | Data::Opt { .. } | Data::Other => None,
+        })
         .collect();
     Answer::Records(records)
-}
-
-/// Our record for hickory's, for the types SPF asks for.
-fn convert(data: &RData) -> Option<Rdata> {
-    Some(match data {
-        RData::A(a) => Rdata::A(a.0),
-        RData::AAAA(a) => Rdata::Aaaa(a.0),
-        RData::MX(mx) => Rdata::Mx {
-            preference: mx.preference,
-            exchange: name_text(&mx.exchange),
-        },
-        RData::TXT(txt) => Rdata::Txt(join_txt(&txt.txt_data)),
-        RData::PTR(ptr) => Rdata::Ptr(name_text(&ptr.0)),
-        _ => return None,
-    })
 }
 
 fn record_type(qtype: QueryType) -> RecordType {
     RecordType::from(qtype.code())
 }
 
-/// The lookup's name as labels taken byte for byte (no escape or IDNA
-/// processing), fully qualified.
-fn wire_name(name: &str) -> Result<Name, WireError> {
+/// The labels of the lookup's name (a trailing dot dropped), checked to fit
+/// on the wire: no label empty or over 63 octets, at most 253 octets of text.
+fn checked_labels(name: &str) -> Result<std::str::Split<'_, char>, WireError> {
     let relative = name.strip_suffix('.').unwrap_or(name);
     let invalid = |reason: String| WireError::InvalidName {
         name: name.to_owned(),
@@ -357,7 +493,26 @@ fn wire_name(name: &str) -> Result<Name, WireError> {
             )));
         }
     }
-    Name::from_labels(relative.split('.').map(str::as_bytes)).map_err(|e| invalid(e.to_string()))
+    Ok(relative.split('.'))
+}
+
+/// Whether `name` has exactly these labels, compared case-insensitively.
+fn is_named<'a>(name: &Name, mut labels: impl Iterator<Item = &'a str>) -> bool {
+    let mut ours = name.iter();
+    labels.all(|label| {
+        ours.next()
+            .is_some_and(|l| l.eq_ignore_ascii_case(label.as_bytes()))
+    }) && ours.next().is_none()
+}
+
+/// The lookup's name as labels taken byte for byte (no escape or IDNA
+/// processing), fully qualified.
+fn wire_name(name: &str) -> Result<Name, WireError> {
+    let labels = checked_labels(name)?;
+    Name::from_labels(labels.map(str::as_bytes)).map_err(|e| WireError::InvalidName {
+        name: name.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 /// The usual mnemonic for an rcode, as `TempFail` reason.
@@ -372,7 +527,7 @@ fn rcode_name(rcode: u16) -> String {
     }
 }
 
-fn malformed(err: impl std::fmt::Display) -> WireError {
+fn malformed(err: DecodeError) -> WireError {
     WireError::Malformed(err.to_string())
 }
 
@@ -398,16 +553,12 @@ fn name_text(name: &Name) -> String {
     text
 }
 
-/// A TXT record's character-strings joined without separators.
-fn join_txt(strings: &[Box<[u8]>]) -> Vec<u8> {
-    strings.concat()
-}
-
 #[cfg(test)]
 mod tests {
     use std::net::{Ipv4Addr, Ipv6Addr};
 
-    use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, PTR, TXT};
+    use hickory_proto::op::Edns;
+    use hickory_proto::rr::rdata::{CNAME, PTR, TXT};
     use proptest::prelude::*;
 
     use super::*;

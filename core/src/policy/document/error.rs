@@ -88,6 +88,23 @@ pub enum PolicyErrorKind {
     },
 }
 
+impl PolicyErrorKind {
+    /// A stable kebab-case name of the variant (`syntax`, `empty-authserv-id`,
+    /// `empty-account-id`, `duplicate-account`, `bad-sender`, `duplicate-sender`,
+    /// `whitelist`), the `code` of the npm package's `SpfPolicyError`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PolicyErrorKind::Syntax { .. } => "syntax",
+            PolicyErrorKind::EmptyAuthservId => "empty-authserv-id",
+            PolicyErrorKind::EmptyAccountId => "empty-account-id",
+            PolicyErrorKind::DuplicateAccount { .. } => "duplicate-account",
+            PolicyErrorKind::BadSender { .. } => "bad-sender",
+            PolicyErrorKind::DuplicateSender { .. } => "duplicate-sender",
+            PolicyErrorKind::Whitelist { .. } => "whitelist",
+        }
+    }
+}
+
 fn where_in_field(error: &WhitelistError) -> String {
     format!("line {}, column {}", error.line, error.column)
 }
