@@ -15,7 +15,6 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use nom::IResult;
-use nom::bytes::complete::take_while_m_n;
 use nom::error::{ErrorKind, ParseError};
 
 /// What broke in an address, and the text it is about.
@@ -77,7 +76,7 @@ fn fail<'a, T>(rule: AddrRule, at: &'a [u8]) -> AddrResult<'a, T> {
 }
 
 /// `ip4-network = qnum "." qnum "." qnum "." qnum`, stopping after the last `qnum`.
-#[inline]
+#[inline(always)]
 pub(crate) fn ip4_network(input: &[u8]) -> AddrResult<'_, Ipv4Addr> {
     let Ok((rest, a)) = qnum(input) else {
         return Err(nom::Err::Error(ipv4_fault(input)));
@@ -104,24 +103,24 @@ fn preceded_by_dot(input: &[u8]) -> AddrResult<'_, u8> {
 }
 
 /// `qnum = DIGIT / %x31-39 DIGIT / "1" 2DIGIT / "2" %x30-34 DIGIT / "25" %x30-35`:
-/// 0–255 in decimal without a leading zero. A `0` is the whole number (a digit after
-/// it then fails the `"."` that must follow); other digits take up to two more, and
-/// the value is checked: that accepts what the ordered alternatives accept.
+/// 0–255 in decimal without a leading zero, the alternatives tried longest first. A
+/// digit after the match (`256`, `01`) then fails the `"."` or end that must follow.
 #[inline(always)]
 fn qnum(input: &[u8]) -> AddrResult<'_, u8> {
-    let (mut value, mut len) = (0u16, 0);
-    for &c in input.iter().take(3) {
-        if !c.is_ascii_digit() || (len == 1 && value == 0) {
-            break;
+    let digit = |c: u8| c - b'0';
+    let (value, rest) = match *input {
+        [b'2', b'5', c @ b'0'..=b'5', ref rest @ ..] => (250 + digit(c), rest),
+        [b'2', b @ b'0'..=b'4', c @ b'0'..=b'9', ref rest @ ..] => {
+            (200 + 10 * digit(b) + digit(c), rest)
         }
-        value = value * 10 + u16::from(c - b'0');
-        len += 1;
-    }
-    let (digits, rest) = input.split_at(len);
-    match u8::try_from(value) {
-        Ok(octet) if len > 0 => Ok((rest, octet)),
-        _ => fail(AddrRule::Octet, digits),
-    }
+        [b'1', b @ b'0'..=b'9', c @ b'0'..=b'9', ref rest @ ..] => {
+            (100 + 10 * digit(b) + digit(c), rest)
+        }
+        [a @ b'1'..=b'9', b @ b'0'..=b'9', ref rest @ ..] => (10 * digit(a) + digit(b), rest),
+        [a @ b'0'..=b'9', ref rest @ ..] => (digit(a), rest),
+        _ => return fail(AddrRule::Octet, &input[..0]),
+    };
+    Ok((rest, value))
 }
 
 /// Why the text from `input` is not a dotted quad, judged on the whole dotted part (up
@@ -146,7 +145,7 @@ fn ipv4_fault(input: &[u8]) -> AddrError<'_> {
             AddrRule::Octet
         } else if octet.len() > 1 && octet[0] == b'0' {
             AddrRule::LeadingZero
-        } else if octet.len() > 3 || qnum(octet).is_err() {
+        } else if !matches!(qnum(octet), Ok(([], _))) {
             AddrRule::Octet
         } else {
             continue;
@@ -160,25 +159,50 @@ fn ipv4_fault(input: &[u8]) -> AddrError<'_> {
 }
 
 /// `h16 = 1*4HEXDIG`, one group of an IPv6 address.
+#[inline(always)]
 fn h16(input: &[u8]) -> AddrResult<'_, u16> {
-    let (rest, digits) = take_while_m_n(0, 4, |c: u8| c.is_ascii_hexdigit())(input)?;
-    if digits.is_empty() {
+    let mut value = 0;
+    let mut len = 0;
+    while let Some(digit) = input.get(len).and_then(|&c| hexdig(c)) {
+        if len == 4 {
+            return fail(AddrRule::LongGroup, input);
+        }
+        (value, len) = ((value << 4) | digit, len + 1);
+    }
+    if len == 0 {
         return fail(AddrRule::EmptyGroup, input);
     }
-    if rest.first().is_some_and(u8::is_ascii_hexdigit) {
-        return fail(AddrRule::LongGroup, input);
-    }
-    let value = digits.iter().fold(0u16, |n, &d| (n << 4) | hex_value(d));
-    Ok((rest, value))
+    Ok((&input[len..], value))
 }
 
-/// The value of a hex digit.
-fn hex_value(digit: u8) -> u16 {
-    u16::from(match digit {
-        b'0'..=b'9' => digit - b'0',
-        _ => (digit | 0x20) - b'a' + 10,
-    })
+/// `HEXDIG = DIGIT / "A" / "B" / "C" / "D" / "E" / "F"`, in either case: its value.
+#[inline(always)]
+fn hexdig(c: u8) -> Option<u16> {
+    match HEXDIG[usize::from(c)] {
+        NOT_HEX => None,
+        value => Some(u16::from(value)),
+    }
 }
+
+/// The value of each byte as a hex digit, [`NOT_HEX`] for the others.
+static HEXDIG: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        table[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Marks a byte that is no hex digit in [`HEXDIG`].
+const NOT_HEX: u8 = 0xff;
 
 /// `ip6-network`, the text forms of RFC 4291 §2.2: `h16` groups joined by `:`, at most
 /// one `::`, and an optional `ls32` dotted quad that ends the address. Stops where the

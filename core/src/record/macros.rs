@@ -263,7 +263,7 @@ pub(crate) fn macro_string(input: &[u8], source: Source) -> PResult<'_, &[u8]> {
 fn macro_literals(input: &[u8], source: Source) -> PResult<'_, &[u8]> {
     let end = match source {
         // The record parser checked the bytes: only the next `%` is looked for.
-        Source::Term => input.iter().position(|&c| c == b'%').unwrap_or(input.len()),
+        Source::Term => memchr::memchr(b'%', input).unwrap_or(input.len()),
         Source::Record | Source::Explanation => {
             let space = source == Source::Explanation;
             let end = input

@@ -34,7 +34,7 @@ use std::borrow::Cow;
 
 use ipnet::{Ipv4Net, Ipv6Net};
 use nom::Parser;
-use nom::bytes::complete::{tag_no_case, take_while, take_while1};
+use nom::bytes::complete::{tag_no_case, take_while};
 use nom::combinator::cut;
 
 use super::error::{Fault, FaultKind, PResult, fail, fail_for_good, fault_of};
@@ -82,52 +82,58 @@ impl<'a> Cx<'a> {
 }
 
 pub(super) fn parse_record(text: &str) -> Result<Record<'_>, ParseError> {
-    let mut terms = Vec::with_capacity(max_terms(text.as_bytes()));
-    visit_terms(text, |term| terms.push(term)).map_err(|e| *e)?;
-    Ok(Record::from_parts(terms, text))
-}
-
-pub(super) fn parse_record_bytes(bytes: &[u8]) -> Result<Record<'_>, ParseError> {
-    let mut terms = Vec::with_capacity(max_terms(bytes));
-    let text = checked_text(bytes).map_err(|e| *e)?;
+    let mut terms = Vec::with_capacity(check(text.as_bytes()).map_err(|e| *e)?);
     self::terms(text, |term| terms.push(term)).map_err(|e| *e)?;
     Ok(Record::from_parts(terms, text))
 }
 
-/// Parses `text` as [`Record::parse`] does and hands each term to `f` in order, without
-/// collecting them. On `Err`, `f` may already have seen earlier terms; callers discard
-/// them, since the error is the same one [`Record::parse`] returns. The error stays
-/// boxed, for callers that keep it.
-pub(crate) fn visit_terms<'a>(
-    text: &'a str,
-    f: impl FnMut(Term<'a>),
-) -> Result<(), Box<ParseError>> {
-    check(text.as_bytes())?;
-    terms(text, f)
+pub(super) fn parse_record_bytes(bytes: &[u8]) -> Result<Record<'_>, ParseError> {
+    let (text, spaces) = checked_text(bytes).map_err(|e| *e)?;
+    let mut terms = Vec::with_capacity(spaces);
+    self::terms(text, |term| terms.push(term)).map_err(|e| *e)?;
+    Ok(Record::from_parts(terms, text))
 }
 
-/// [`visit_terms`] for a record given as bytes, as [`Record::parse_bytes`] parses it.
+/// Parses `bytes` as [`Record::parse_bytes`] does and hands each term to `f` in order,
+/// without collecting them. On `Err`, `f` may already have seen earlier terms; callers
+/// discard them, since the error is the same one [`Record::parse_bytes`] returns. The
+/// error stays boxed, for callers that keep it.
 pub(crate) fn visit_terms_bytes<'a>(
     bytes: &'a [u8],
     f: impl FnMut(Term<'a>),
 ) -> Result<(), Box<ParseError>> {
-    terms(checked_text(bytes)?, f)
+    terms(checked_text(bytes)?.0, f)
 }
 
-/// The record as text once [`check`] has passed it.
-fn checked_text(record: &[u8]) -> Result<&str, Box<ParseError>> {
-    check(record)?;
+/// The record as text once [`check`] has passed it, and its number of spaces.
+fn checked_text(record: &[u8]) -> Result<(&str, usize), Box<ParseError>> {
+    let spaces = check(record)?;
     // Printable ASCII is UTF-8: this cannot fail.
-    std::str::from_utf8(record).map_err(|e| Box::new(character_error(record, e.valid_up_to())))
+    match std::str::from_utf8(record) {
+        Ok(text) => Ok((text, spaces)),
+        Err(e) => Err(Box::new(character_error(record, e.valid_up_to()))),
+    }
 }
 
-/// The `version`, then the character set: printable ASCII and spaces only.
-fn check(record: &[u8]) -> Result<(), Box<ParseError>> {
+/// The `version`, then the character set: printable ASCII and spaces only. Returns the
+/// number of spaces, at least the number of terms (every term follows one), so the term
+/// vector is allocated once, the only allocation of a parse.
+fn check(record: &[u8]) -> Result<usize, Box<ParseError>> {
     let rest = version(record).map_err(Box::new)?;
-    if !is_printable(rest) {
-        return Err(Box::new(character_error(record, first_bad(record))));
+    let mut spaces = 0;
+    // One pass, folded per chunk without an early exit and counted in a byte, which
+    // the compiler turns into wide compares.
+    for chunk in rest.chunks(255) {
+        let (bad, n) = chunk.iter().fold((0u8, 0u8), |(bad, n), &c| {
+            let unprintable = c.wrapping_sub(b' ') > b'~' - b' ';
+            (bad | u8::from(unprintable), n + u8::from(c == b' '))
+        });
+        if bad != 0 {
+            return Err(Box::new(character_error(record, first_bad(record))));
+        }
+        spaces += usize::from(n);
     }
-    Ok(())
+    Ok(spaces)
 }
 
 /// `record = version terms *SP` after the version: each term, handed to `f`.
@@ -148,15 +154,6 @@ fn terms<'a>(text: &'a str, mut f: impl FnMut(Term<'a>)) -> Result<(), Box<Parse
     Ok(())
 }
 
-/// At least the number of terms: every term follows a space. The term vector is then
-/// allocated once, the only allocation of a parse.
-fn max_terms(b: &[u8]) -> usize {
-    // Counted per chunk in a byte, which the compiler turns into wide compares.
-    b.chunks(255)
-        .map(|chunk| usize::from(chunk.iter().fold(0u8, |n, &c| n + u8::from(c == b' '))))
-        .sum()
-}
-
 /// `version = "v=spf1"`, followed by a space or the end (RFC 7208 §4.5); in any case.
 /// Returns the text after it.
 fn version(record: &[u8]) -> Result<&[u8], ParseError> {
@@ -166,16 +163,6 @@ fn version(record: &[u8]) -> Result<&[u8], ParseError> {
         Ok(_) => Err(version_run_on(record)),
         Err(_) => Err(not_spf(record)),
     }
-}
-
-/// True when every byte is printable ASCII or a space. Chunks folded without an early
-/// exit, which the compiler turns into wide compares.
-fn is_printable(b: &[u8]) -> bool {
-    b.chunks(64).all(|chunk| {
-        chunk.iter().fold(0u8, |bad, &c| {
-            bad | u8::from(c.wrapping_sub(b' ') > b'~' - b' ')
-        }) == 0
-    })
 }
 
 /// The index of the first byte outside printable ASCII and space (`b.len()` if none).
@@ -277,6 +264,7 @@ impl Once {
 
 /// `directive / modifier`, one term's text; a term that is neither fails as the
 /// directive it would have to be.
+#[inline(always)]
 fn term<'a>(cx: Cx<'a>, input: &'a [u8]) -> PResult<'a, Term<'a>> {
     match directive(cx, input) {
         Ok((rest, d)) => return Ok((rest, Term::Directive(d))),
@@ -356,48 +344,49 @@ enum Name {
     Exists,
 }
 
-/// A mechanism's name, in any case, as a whole word: `"all" / "include" / "a" / "mx" /
-/// "ptr" / "ip4" / "ip6" / "exists"`, not followed by a letter or digit.
-fn mechanism_name(input: &[u8]) -> PResult<'_, Name> {
-    let (rest, word) = take_while1(|c: u8| c.is_ascii_alphanumeric())(input)?;
-    // The word in lower case as one number (on letters and digits `| 0x20` is
-    // lower-casing), matched against every name at once.
-    if word.len() > 7 {
-        return fail(FaultKind::Syntax, input);
-    }
-    let lower = word
-        .iter()
-        .rev()
-        .fold(0u64, |n, &c| (n << 8) | u64::from(c | 0x20));
-    const fn number(name: &[u8]) -> u64 {
-        let mut n = 0;
-        let mut i = name.len();
-        while i > 0 {
-            i -= 1;
-            n = (n << 8) | name[i] as u64;
+impl Name {
+    /// The length of the name.
+    fn len(self) -> usize {
+        match self {
+            Name::A => 1,
+            Name::Mx => 2,
+            Name::All | Name::Ptr | Name::Ip4 | Name::Ip6 => 3,
+            Name::Exists => 6,
+            Name::Include => 7,
         }
-        n
     }
-    const A: u64 = number(b"a");
-    const MX: u64 = number(b"mx");
-    const ALL: u64 = number(b"all");
-    const IP4: u64 = number(b"ip4");
-    const IP6: u64 = number(b"ip6");
-    const PTR: u64 = number(b"ptr");
-    const EXISTS: u64 = number(b"exists");
-    const INCLUDE: u64 = number(b"include");
-    let name = match lower {
-        A => Name::A,
-        MX => Name::Mx,
-        ALL => Name::All,
-        IP4 => Name::Ip4,
-        IP6 => Name::Ip6,
-        PTR => Name::Ptr,
-        EXISTS => Name::Exists,
-        INCLUDE => Name::Include,
+}
+
+/// A mechanism's name, in any case, as a whole word: `"all" / "include" / "a" / "mx" /
+/// "ptr" / "ip4" / "ip6" / "exists"`, not followed by a letter or digit. Chosen by the
+/// first letter, then compared whole.
+#[inline(always)]
+fn mechanism_name(input: &[u8]) -> PResult<'_, Name> {
+    let name = match input.first().map(|c| c | 0x20) {
+        Some(b'a') if keyword(input, b"all") => Name::All,
+        Some(b'a') => Name::A,
+        Some(b'i') if keyword(input, b"ip4") => Name::Ip4,
+        Some(b'i') if keyword(input, b"ip6") => Name::Ip6,
+        Some(b'i') if keyword(input, b"include") => Name::Include,
+        Some(b'm') if keyword(input, b"mx") => Name::Mx,
+        Some(b'p') if keyword(input, b"ptr") => Name::Ptr,
+        Some(b'e') if keyword(input, b"exists") => Name::Exists,
         _ => return fail(FaultKind::Syntax, input),
     };
+    let rest = &input[name.len()..];
+    if rest.first().is_some_and(u8::is_ascii_alphanumeric) {
+        return fail(FaultKind::Syntax, input);
+    }
     Ok((rest, name))
+}
+
+/// Whether `input` starts with `word` (lower-case letters and digits), in any case. On
+/// printable ASCII, `| 0x20` lower-cases letters and leaves digits as they are.
+#[inline(always)]
+fn keyword<const N: usize>(input: &[u8], word: &[u8; N]) -> bool {
+    input
+        .first_chunk::<N>()
+        .is_some_and(|start| start.map(|c| c | 0x20) == *word)
 }
 
 /// `alphanum = ALPHA / DIGIT`.
@@ -407,6 +396,7 @@ fn is_alphanumeric(c: u8) -> bool {
 
 /// `mechanism = ( all / include / a / mx / ptr / ip4 / ip6 / exists )`: the arguments
 /// after the name, all of them.
+#[inline(always)]
 fn mechanism<'a>(cx: Cx<'a>, name: Name, args: &'a [u8]) -> PResult<'a, Mechanism<'a>> {
     match name {
         Name::All => all(args),
@@ -695,13 +685,7 @@ mod tests {
             "spf1 -all",
         ];
         for text in records {
-            let mut visited = Vec::new();
-            let result = visit_terms(text, |term| visited.push(term))
-                .map(|()| visited)
-                .map_err(|e| *e);
             let parsed = Record::parse(text).map(|r| r.terms().to_vec());
-            assert_eq!(result, parsed, "{text}");
-
             let mut visited = Vec::new();
             let result = visit_terms_bytes(text.as_bytes(), |term| visited.push(term))
                 .map(|()| visited)
