@@ -9,7 +9,7 @@
 //! An evaluation's hot path crosses the boundary with numbers and strings only:
 //! request fields in; records pushed one by one into the engine's scratch answer
 //! or lent from a [`RawAnswer`] converted once; a batch's lookups and the
-//! outcome out through a [`View`] the wrapper reads from the module's memory
+//! outcome out through a `View` the wrapper reads from the module's memory
 //! (numbers, and one text for all strings). Answering calls return a status
 //! number rather than a `Result`. Options, policy requests, traces, verdicts
 //! and reports cross as JSON text, once per call. Errors are thrown (or kept
