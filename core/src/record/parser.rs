@@ -34,7 +34,7 @@ use std::borrow::Cow;
 
 use ipnet::{Ipv4Net, Ipv6Net};
 use nom::Parser;
-use nom::bytes::complete::{tag_no_case, take_while};
+use nom::bytes::complete::take_while;
 use nom::combinator::cut;
 
 use super::error::{Fault, FaultKind, PResult, fail, fail_for_good, fault_of};
@@ -157,11 +157,12 @@ fn terms<'a>(text: &'a str, mut f: impl FnMut(Term<'a>)) -> Result<(), Box<Parse
 /// `version = "v=spf1"`, followed by a space or the end (RFC 7208 §4.5); in any case.
 /// Returns the text after it.
 fn version(record: &[u8]) -> Result<&[u8], ParseError> {
-    let tag: PResult<'_, &[u8]> = tag_no_case(&b"v=spf1"[..])(record);
-    match tag {
-        Ok((rest @ ([] | [b' ', ..]), _)) => Ok(rest),
-        Ok(_) => Err(version_run_on(record)),
-        Err(_) => Err(not_spf(record)),
+    match record.split_first_chunk::<VERSION_LEN>() {
+        Some((tag, rest)) if tag.eq_ignore_ascii_case(b"v=spf1") => match rest {
+            [] | [b' ', ..] => Ok(rest),
+            _ => Err(version_run_on(record)),
+        },
+        _ => Err(not_spf(record)),
     }
 }
 
@@ -386,7 +387,7 @@ fn mechanism_name(input: &[u8]) -> PResult<'_, Name> {
 fn keyword<const N: usize>(input: &[u8], word: &[u8; N]) -> bool {
     input
         .first_chunk::<N>()
-        .is_some_and(|start| start.map(|c| c | 0x20) == *word)
+        .is_some_and(|start| start.iter().zip(word).all(|(c, w)| c | 0x20 == *w))
 }
 
 /// `alphanum = ALPHA / DIGIT`.
